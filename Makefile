@@ -1,0 +1,40 @@
+# The course's task list. `make book` and `make test` are all a fresh machine needs.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: venv book test exercises grade lint clean benchmark
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	# The shared package and the grader import from the repository root in every kernel.
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'dlcourse-root.pth').write_text('$(CURDIR)\n')"
+	touch $(STAMP)
+
+book: $(STAMP)
+	DLCOURSE_STATIC=1 $(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+
+exercises: $(STAMP)
+	$(PY) -m autograder release --all
+
+grade: $(STAMP)
+	$(PY) -m autograder grade 05_gradient_descent autograder/sample_submissions/05_gradient_descent --out _build/grades/05_gradient_descent
+
+test: $(STAMP)
+	bash scripts/ensure_chromium.sh
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dlcourse autograder tests scripts
+
+benchmark: $(STAMP)
+	$(PY) scripts/benchmark_build.py
+
+clean:
+	rm -rf _build

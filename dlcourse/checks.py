@@ -1,0 +1,94 @@
+"""Assertions for the graded notebooks' tests, with messages in Russian.
+
+Each failure says what was checked, what was expected, what came and, for numbers, the
+largest difference, so that a student learns where and by how much the answer is off.
+The helpers raise ``AssertionError`` themselves instead of using ``assert``, which
+``python -O`` would strip.
+"""
+
+import numpy as np
+
+_SHOWN = 6  # array elements shown in a message
+
+
+def _as_array(value, what):
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what}: ожидалось число или массив чисел, получено {_describe(value)}")
+    return array
+
+
+def _describe(value):
+    text = repr(value)
+    if len(text) > 200:
+        text = text[:200] + "…"
+    return f"{text} (тип {type(value).__name__})"
+
+
+def _short(array):
+    flat = np.asarray(array).ravel()
+    body = ", ".join(f"{x:.6g}" for x in flat[:_SHOWN])
+    if flat.size > _SHOWN:
+        body += ", …"
+    return f"[{body}]" if np.ndim(array) else body
+
+
+def fail(message):
+    """Fail a test with ``message``."""
+    raise AssertionError(message)
+
+
+def check(condition, message):
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not condition:
+        fail(message)
+
+
+def assert_close(actual, expected, what, *, rtol=1e-6, atol=1e-9):
+    """Numbers or arrays equal up to ``rtol``/``atol``, with the same shape."""
+    got = _as_array(actual, what)
+    want = _as_array(expected, what)
+    if got.shape != want.shape:
+        fail(f"{what}: форма {got.shape}, ожидалась {want.shape}")
+    if not np.all(np.isfinite(got) | ~np.isfinite(want)):
+        fail(f"{what}: получено {_short(got)} — есть nan или inf, ожидалось {_short(want)}")
+    close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        diff = np.abs(got - want)
+        worst = np.unravel_index(np.nanargmax(np.where(close, 0, diff)), diff.shape) if diff.ndim else ()
+        where = f" (элемент {tuple(int(i) for i in worst)})" if diff.ndim else ""
+        fail(
+            f"{what}: ожидалось {_short(want)}, получено {_short(got)}, "
+            f"наибольшая разница {np.nanmax(diff):.3g}{where}"
+        )
+
+
+def assert_equal(actual, expected, what):
+    """Exact equality of values (numbers, arrays, lists), with the same shape."""
+    got, want = np.asarray(actual), np.asarray(expected)
+    if got.shape != want.shape:
+        fail(f"{what}: форма {got.shape}, ожидалась {want.shape}")
+    if not np.array_equal(got, want):
+        fail(f"{what}: ожидалось {_short(want)}, получено {_short(got)}")
+
+
+def assert_type(value, types, what):
+    """``value`` is an instance of ``types`` (a type or a tuple of types), bool excluded."""
+    types = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) or not isinstance(value, types):
+        names = " или ".join(t.__name__ for t in types)
+        fail(f"{what}: ожидался тип {names}, получено {_describe(value)}")
+
+
+def assert_raises(exception, function, *args, what, **kwargs):
+    """``function(*args, **kwargs)`` raises ``exception``."""
+    try:
+        function(*args, **kwargs)
+    except exception:
+        return
+    except Exception as error:  # noqa: BLE001 - any other error is the student's answer
+        fail(f"{what}: ожидалось исключение {exception.__name__}, возникло {type(error).__name__}: {error}")
+    fail(f"{what}: ожидалось исключение {exception.__name__}, но функция завершилась без ошибки")
