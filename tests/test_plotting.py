@@ -1,12 +1,9 @@
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from dlcourse.plotting import STYLE, image_grid, show_image, show_matrix, use_style  # noqa: E402
+from dlcourse.plotting import STYLE, image_grid, show_image, show_matrix, use_style
 
 
 @pytest.fixture(autouse=True)
