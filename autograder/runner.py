@@ -1,0 +1,240 @@
+"""Runs one submission inside the sandbox and reports each cell's verdict to the grader.
+
+Started by ``autograder.sandbox`` as ``python -I -c "import autograder.runner as r; r.main()" FD``.
+The job (cells, seed, limits) comes in on stdin, so the hidden tests never lie in a readable
+file; verdicts go out as signed JSON lines on file descriptor FD, the moment each cell ends.
+
+Order of work: trusted imports, the instructor's setup cells in a namespace of their own,
+an IPython shell for the student's cells (magics work; tests never pass through it), then a
+snapshot of the interpreter (``autograder.integrity``) and the audit guard. Each test runs as
+a function compiled from the instructor's source whose setup names are its parameters, so the
+student can rebind neither them nor the checks; the graded names are looked up in the
+student's namespace, as in the notebook.
+"""
+
+import ast
+import builtins
+import hashlib
+import hmac
+import importlib
+import json
+import os
+import random
+import resource
+import signal
+import sys
+import time
+
+from autograder import integrity
+
+TEST_FUNCTION = "__autograder_test__"
+MESSAGE_CHARS = 2000
+THREAD_GRACE_S = 0.5
+
+
+def _send_channel(fd, key):
+    """Write signed JSON lines to ``fd``; a line forged without the key is refused by the grader."""
+    dumps, new_mac, encode, write = json.dumps, hmac.new, str.encode, os.write
+
+    def send(**event):
+        payload = encode(dumps(event, ensure_ascii=True), "ascii")
+        line = encode(new_mac(key, payload, hashlib.sha256).hexdigest(), "ascii") + b" " + payload + b"\n"
+        while line:
+            line = line[write(fd, line):]
+
+    return send
+
+
+def _drop_privileges(uid):
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise RuntimeError("не удалось сбросить права root")
+
+
+def _limit_resources(memory_mb, cpu_s, nproc):
+    """rlimits of this process; the address space on top of what the trusted imports took."""
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * resource.getpagesize()
+    address_space = used + memory_mb * 2**20
+    for limit, value in [(resource.RLIMIT_AS, address_space), (resource.RLIMIT_CPU, cpu_s),
+                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 64 * 2**20),
+                         (resource.RLIMIT_NPROC, nproc)]:
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass  # e.g. NPROC is not lowered for root outside a namespace; the grader warns
+
+
+def _seed(seed):
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _describe(error):
+    """A failure message for the student: the checks' Russian text, or the exception."""
+    if isinstance(error, MemoryError):
+        return "превышен лимит памяти (MemoryError)"
+    if type(error) is NotImplementedError:
+        return "функция не реализована (NotImplementedError): замените заглушку своим кодом"
+    if type(error) is NameError and getattr(error, "name", None):
+        return f"имя {error.name} не определено: ячейка решения удалена, переименована или упала с ошибкой"
+    try:
+        text = str(error)
+    except BaseException:  # noqa: BLE001 - a student's exception may fail to print itself
+        text = ""
+    if not isinstance(error, AssertionError):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "…"
+
+
+def compile_test(source, grade_id, parameters, graded_names):
+    """The test cell as a function: setup names are its parameters, graded names are global."""
+    tree = ast.parse(source, filename=f"<{grade_id}>")
+    declared = sorted(set(graded_names) - set(parameters))
+    body = ([ast.Global(names=declared)] if declared else []) + (tree.body or [ast.Pass()])
+    arguments = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[ast.arg(arg=name) for name in parameters],
+                              kw_defaults=[None] * len(parameters), kwarg=None, defaults=[])
+    function = ast.FunctionDef(name=TEST_FUNCTION, args=arguments, body=body, decorator_list=[], returns=None)
+    module = ast.Module(body=[function], type_ignores=[])
+    ast.fix_missing_locations(module)
+    return compile(module, f"<{grade_id}>", "exec")
+
+
+def _make_shell(namespace):
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no SQLite file and no saving thread
+    return InteractiveShell.instance(config=config, user_ns=namespace)
+
+
+def _sweep_processes():
+    """Kill every other process of the sandbox's user: a background job must not outlive a cell."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
+
+
+def _reset_signals(handlers):
+    for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        signal.setitimer(timer, 0)
+    for number, handler in handlers.items():
+        if signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
+
+
+def main():
+    result_fd = int(sys.argv[1])
+    job = json.loads(sys.stdin.buffer.read())
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    send = _send_channel(result_fd, bytes.fromhex(job["key"]))
+    try:
+        _run(job, send)
+    except BaseException as error:  # noqa: BLE001 - a grader bug must reach the instructor
+        send(e="crash", msg=f"{type(error).__name__}: {error}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # no atexit handlers or finalizers of student objects
+
+
+def _run(job, send):
+    if job.get("uid") is not None:
+        _drop_privileges(job["uid"])
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
+    for name in job["imports"]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S110 - a missing module fails the cell that needs it
+            pass
+    setup = {"__name__": "__main__", "__builtins__": builtins}
+    cells = job["cells"]
+    for cell in cells:
+        if cell["kind"] == "setup":
+            try:
+                exec(compile(cell["source"], "<setup>", "exec"), setup)
+            except BaseException as error:  # noqa: BLE001
+                send(e="setup_error", msg=_describe(error))
+                return
+    trusted = {name: value for name, value in setup.items() if not name.startswith("__")}
+    tests = {index: compile_test(cell["source"], cell["grade_id"], sorted(trusted), job["graded_names"])
+             for index, cell in enumerate(cells) if cell["kind"] == "test"}
+    shell = _make_shell(dict(trusted))
+    namespace = shell.user_ns
+    _limit_resources(job["memory_mb"], job["cpu_s"], job["nproc"])
+    _seed(job["seed"])
+    handlers = {number: signal.getsignal(number) for number in signal.valid_signals()
+                if signal.getsignal(number) is not None}
+    threads = set(sys._current_frames())
+    restore = integrity.snapshot(exclude=[shell.user_module])
+    integrity.install_guard()
+    sweep = job["sweep"]
+    send(e="ready")
+    dirty = True  # student code ran since the last restore
+    for index, cell in enumerate(cells):
+        if cell["kind"] == "solution":
+            send(e="start", i=index)
+            result = shell.run_cell(cell["source"], store_history=False)
+            error = result.error_before_exec or result.error_in_exec
+            send(e="done", i=index, ok=error is None, msg="" if error is None else _describe(error),
+                 mem=isinstance(error, MemoryError))
+            dirty = True
+        elif cell["kind"] == "test":
+            if dirty:
+                restore()
+            problem = _prepare_test(sweep, threads, handlers, namespace, job["seed"])
+            send(e="start", i=index)
+            ok, message, memory = False, problem, False
+            if not problem:
+                ok, message, memory = _run_test(tests[index], namespace, trusted, job["graded_names"])
+            changes = restore()
+            dirty = False
+            if changes:
+                ok = False
+                message = "во время теста подменён проверяющий код: " + ", ".join(changes[:5])
+            send(e="done", i=index, ok=ok, msg=message, mem=memory, tamper=bool(changes))
+    send(e="end")
+
+
+def _prepare_test(sweep, threads, handlers, namespace, seed):
+    """Stop what the student left running; a thread cannot be stopped, so it fails the test."""
+    if sweep:
+        _sweep_processes()
+    _reset_signals(handlers)
+    deadline = time.monotonic() + THREAD_GRACE_S
+    while set(sys._current_frames()) - threads:
+        if time.monotonic() > deadline:
+            return "решение оставило работающий поток (threading): тесты не запускаются рядом с ним"
+        time.sleep(0.02)
+    namespace["__builtins__"] = builtins
+    _seed(seed)
+    return ""
+
+
+def _run_test(code, namespace, trusted, graded_names):
+    saved = {name: namespace[name] for name in graded_names if name in namespace}
+    try:
+        exec(code, namespace)
+        test = namespace.pop(TEST_FUNCTION)
+        test(**trusted)
+    except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
+        return False, _describe(error), isinstance(error, MemoryError)
+    finally:
+        # A test may wrap a graded function to count calls; the next test gets the student's own.
+        namespace.update(saved)
+    return True, "", False
