@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from autograder import assignments, release
+from autograder import assignments, grade, release
 
 
 def parser():
@@ -18,6 +18,7 @@ def parser():
     rel.add_argument("--all", action="store_true", help="все задания")
     rel.add_argument("--check", action="store_true", help="только проверить, что exercises/ не устарел")
     rel.set_defaults(run=release.main)
+    grade.add_parser(commands)
     return main
 
 
@@ -28,6 +29,9 @@ def main(argv=None):
     except assignments.UnknownAssignment as error:
         print(f"ошибка: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("прервано", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

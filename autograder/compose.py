@@ -171,6 +171,8 @@ def _cells_of(notebook):
 
 def parse_notebook(data):
     """Decode the student's bytes into JSON, or say in Russian why they are not a notebook."""
+    if data is None:
+        raise InvalidNotebook(f"файл не читается или больше {MAX_NOTEBOOK_BYTES // 2**20} МБ")
     if not data.strip():
         raise InvalidNotebook("пустой файл")
     if len(data) > MAX_NOTEBOOK_BYTES:

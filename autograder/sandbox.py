@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import psutil
@@ -55,6 +55,10 @@ WARNINGS = {
                "и отдельный пользователь — нет изоляции сети и файловой системы. "
                "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_bwrap.sh).",
 }
+
+
+_running = set()  # processes being watched, for stop_all()
+_running_lock = threading.Lock()
 
 
 @dataclass
@@ -123,14 +127,13 @@ def _unshare_command(python):
     return ["unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", python]
 
 
-@lru_cache(maxsize=None)
+@cache
 def mechanism():
     """The strongest sandbox that works here: 'bwrap', 'unshare' or 'rlimits'."""
     python = sys.executable
     probe = [*RUNNER[:1], "-c", "import numpy"]
-    if shutil.which("bwrap"):
-        if _works(_bwrap_command(python) + probe):
-            return "bwrap"
+    if shutil.which("bwrap") and _works(_bwrap_command(python) + probe):
+        return "bwrap"
     if os.geteuid() == 0 and shutil.which("unshare") and _works(_unshare_command(python) + probe):
         return "unshare"
     return "rlimits"
@@ -138,7 +141,7 @@ def mechanism():
 
 def _works(command):
     try:
-        return subprocess.run(command, capture_output=True, timeout=120, env=_host_env()).returncode == 0
+        return subprocess.run(command, check=False, capture_output=True, timeout=120, env=_host_env()).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -201,12 +204,16 @@ class _Watch:
             return self.result
         os.close(result_write)
         os.close(output_write)
+        with _running_lock:
+            _running.add(process)
         payload = json.dumps(self.job).encode()
         threading.Thread(target=_feed, args=(process.stdin, payload), daemon=True).start()
         try:
             self._watch(process, result_read, output_read, started)
         finally:
             _kill_tree(process, self.uid)
+            with _running_lock:
+                _running.discard(process)
             os.close(result_read)
             os.close(output_read)
         self.result.wall_s = time.monotonic() - started
@@ -251,11 +258,9 @@ class _Watch:
         returncode = process.wait()
         if not self.ended and not self.result.failure:
             near_limit = self.memory_peak > 0.8 * self.limits.memory_mb * 2**20
-            reason = "memory limit" if near_limit else "kernel died"
-            self._set_status(reason)
             why = "память на пределе" if near_limit else _exit_reason(returncode)
-            self.result.stopped_at = self.cell
-            self.result.notes.append(f"процесс проверки завершился: {why}")
+            self._stop(process, "memory limit" if near_limit else "kernel died",
+                       f"процесс проверки завершился ({why})")
 
     def _stop(self, process, status, message):
         _kill_tree(process, self.uid)
@@ -317,6 +322,17 @@ class _Watch:
             self.result.failure = f"{kind}: {event.get('msg', '')}"
             self._set_status("grader error")
             self.ended = True
+
+
+def stop_all():
+    """Kill every sandbox still running (Ctrl-C): their watchers then finish at once."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _feed(stream, payload):
