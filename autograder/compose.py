@@ -201,15 +201,15 @@ def extract_answers(data, assignment):
                 answers.notes.append(f"ячейка {grade_id} повторяется: взята первая")
             else:
                 answers.sources[grade_id] = text
-    # Editors that drop cell metadata (Colab, VS Code) leave the answer in a plain cell:
-    # find it by the names the instructor's cell defines.
+    # Editors that drop cell metadata (Colab, VS Code) leave the answer in a plain cell, and a
+    # renamed grade_id is no reason to lose it: find it by the names the instructor's cell defines.
     for grade_id, names in assignment.names.items():
         if grade_id in answers.sources or not names:
             continue
         for text, meta in code_cells:
-            if not meta.get("grade_id") and names <= defined_names(text):
+            if meta.get("grade_id") not in assignment.grade_ids and names <= defined_names(text):
                 answers.sources[grade_id] = text
-                answers.notes.append(f"ячейка {grade_id} без метаданных nbgrader: найдена по имени")
+                answers.notes.append(f"ячейка {grade_id} без своих метаданных nbgrader: найдена по имени функции")
                 break
     return answers
 

@@ -15,7 +15,6 @@ student's namespace, as in the notebook.
 import ast
 import builtins
 import hashlib
-import hmac
 import importlib
 import json
 import os
@@ -33,12 +32,22 @@ THREAD_GRACE_S = 0.5
 
 
 def _send_channel(fd, key):
-    """Write signed JSON lines to ``fd``; a line forged without the key is refused by the grader."""
-    dumps, new_mac, encode, write = json.dumps, hmac.new, str.encode, os.write
+    """Write HMAC-SHA256-signed lines to ``fd``; a line forged without the key is refused.
 
-    def send(**event):
-        payload = encode(dumps(event, ensure_ascii=True), "ascii")
-        line = encode(new_mac(key, payload, hashlib.sha256).hexdigest(), "ascii") + b" " + payload + b"\n"
+    Built from C functions captured here, before any student code runs: patching json, hmac,
+    hashlib or builtins cannot change what is sent.
+    """
+    write, sha256, encode, hexlify, kind_of, text = os.write, hashlib.sha256, str.encode, bytes.hex, type, str
+    padded = key.ljust(64, b"\0")
+    inner, outer = bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
+
+    def send(event, index=-1, ok=False, mem=False, tamper=False, msg=""):
+        if kind_of(msg) is not text:
+            msg = "?"
+        payload = b"%s %d %d %d %d %s" % (encode(event, "ascii"), index, ok, mem, tamper,
+                                          encode(hexlify(encode(msg, "utf-8", "replace")), "ascii"))
+        mac = sha256(outer + sha256(inner + payload).digest()).hexdigest()
+        line = encode(mac, "ascii") + b" " + payload + b"\n"
         while line:
             line = line[write(fd, line):]
 
@@ -80,6 +89,13 @@ def _seed(seed):
 
 def _describe(error):
     """A failure message for the student: the checks' Russian text, or the exception."""
+    try:
+        return _text_of(error)
+    except BaseException:  # noqa: BLE001 - builtins patched by the student may break the message
+        return "тест не пройден"
+
+
+def _text_of(error):
     if isinstance(error, MemoryError):
         return "превышен лимит памяти (MemoryError)"
     if type(error) is NotImplementedError:
@@ -147,7 +163,7 @@ def main():
     try:
         _run(job, send)
     except BaseException as error:  # noqa: BLE001 - a grader bug must reach the instructor
-        send(e="crash", msg=f"{type(error).__name__}: {error}")
+        send("crash", msg=f"{type(error).__name__}: {error}")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # no atexit handlers or finalizers of student objects
@@ -169,7 +185,7 @@ def _run(job, send):
             try:
                 exec(compile(cell["source"], "<setup>", "exec"), setup)  # noqa: S102 - the instructor's code
             except BaseException as error:  # noqa: BLE001
-                send(e="setup_error", msg=_describe(error))
+                send("setup_error", msg=_describe(error))
                 return
     trusted = {name: value for name, value in setup.items() if not name.startswith("__")}
     tests = {index: compile_test(cell["source"], cell["grade_id"], sorted(trusted), job["graded_names"])
@@ -183,34 +199,37 @@ def _run(job, send):
     threads = set(sys._current_frames())
     restore = integrity.snapshot(exclude=[shell.user_module])
     integrity.install_guard()
-    sweep, skip = job["sweep"], set(job["skip"])
-    send(e="ready")
+    sweep, skip = job["sweep"], set(job.get("skip", ()))
+    send("ready")
     dirty = True  # student code ran since the last restore
     for index, cell in enumerate(cells):
         if index in skip:
             continue
         if cell["kind"] == "solution":
-            send(e="start", i=index)
+            send("start", index)
             result = shell.run_cell(cell["source"], store_history=False)
             error = result.error_before_exec or result.error_in_exec
-            send(e="done", i=index, ok=error is None, msg="" if error is None else _describe(error),
-                 mem=isinstance(error, MemoryError))
+            if error is None:
+                send("done", index, True)
+            else:
+                restore()  # the message is made by trusted code, not by what the cell patched
+                send("done", index, False, isinstance(error, MemoryError), msg=_describe(error))
             dirty = True
         elif cell["kind"] == "test":
             if dirty:
                 restore()
             problem = _prepare_test(sweep, threads, handlers, namespace, job["seed"])
-            send(e="start", i=index)
-            ok, message, memory = False, problem, False
-            if not problem:
-                ok, message, memory = _run_test(tests[index], namespace, trusted, job["graded_names"])
-            changes = restore()
+            send("start", index)
+            error = _run_test(tests[index], namespace, trusted, job["graded_names"]) if not problem else None
+            message = problem or (_describe(error) if error is not None else "")
+            changes = restore()  # from here on nothing the student patched is in effect
             dirty = False
+            ok = error is None and not problem and not changes
+            memory = error is not None and issubclass(type(error), MemoryError)
             if changes:
-                ok = False
                 message = "во время теста подменён проверяющий код: " + ", ".join(changes[:5])
-            send(e="done", i=index, ok=ok, msg=message, mem=memory, tamper=bool(changes))
-    send(e="end")
+            send("done", index, ok, memory, bool(changes) or bool(problem), message)
+    send("end")
 
 
 def _prepare_test(sweep, threads, handlers, namespace, seed):
@@ -229,14 +248,15 @@ def _prepare_test(sweep, threads, handlers, namespace, seed):
 
 
 def _run_test(code, namespace, trusted, graded_names):
+    """The exception that failed the test, or None; the verdict is judged after the restore."""
     saved = {name: namespace[name] for name in graded_names if name in namespace}
     try:
         exec(code, namespace)  # noqa: S102 - defines the test function from the instructor's source
         test = namespace.pop(TEST_FUNCTION)
         test(**trusted)
     except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
-        return False, _describe(error), isinstance(error, MemoryError)
+        return error
     finally:
         # A test may wrap a graded function to count calls; the next test gets the student's own.
         namespace.update(saved)
-    return True, "", False
+    return None

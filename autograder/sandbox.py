@@ -292,34 +292,35 @@ class _Watch:
             if not hmac.compare_digest(mac, expected):
                 self._tampered("поддельное сообщение в канале результатов")
                 continue
-            self._event(json.loads(payload))
+            event, index, ok, mem, tamper, message = payload.split(b" ")
+            self._event(event.decode(), int(index), ok == b"1", mem == b"1", tamper == b"1",
+                        bytes.fromhex(message.decode()).decode("utf-8", "replace"))
 
     def _tampered(self, note):
         if note not in self.result.notes:
             self.result.notes.append(note)
         self._set_status("tampering")
 
-    def _event(self, event):
-        kind = event.get("e")
+    def _event(self, kind, index, ok, mem, tamper, message):
         if kind == "ready":
             self.phase = "cells"
             self.result.startup_s = time.monotonic() - self.started
         elif kind == "start":
-            self.cell, self.cell_started = event["i"], time.monotonic()
+            self.cell, self.cell_started = index, time.monotonic()
         elif kind == "done":
-            if event["i"] != self.cell or event["i"] in self.result.verdicts:
+            if index != self.cell or index in self.result.verdicts:
                 self._tampered("нарушен порядок сообщений о ячейках")
                 return
-            self.result.verdicts[event["i"]] = (bool(event["ok"]), str(event.get("msg", "")))
-            if event.get("mem"):
+            self.result.verdicts[index] = (ok, message)
+            if mem:
                 self._set_status("memory limit")
-            if event.get("tamper"):
-                self._tampered("решение подменяло проверяющий код во время теста")
+            if tamper:
+                self._tampered("решение вмешивалось в проверку во время теста")
             self.cell = None
         elif kind == "end":
             self.ended = True
         elif kind in ("setup_error", "crash"):
-            self.result.failure = f"{kind}: {event.get('msg', '')}"
+            self.result.failure = f"{kind}: {message}"
             self._set_status("grader error")
             self.ended = True
 
