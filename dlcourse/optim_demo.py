@@ -21,7 +21,7 @@ from dlcourse.training import batches
 LECTURE_X = np.array([1, 2, 3, 4, 5], dtype=float)
 LECTURE_Y = 2 * LECTURE_X + 1
 
-RAVINE_CURVATURES = (1.0, 20.0)  # second derivatives along x and y: a narrow valley
+RAVINE_CURVATURES = (1.0, 100.0)  # second derivatives along x and y: a narrow valley
 
 
 def lecture_mse(p):
@@ -90,23 +90,43 @@ def optimize(loss_fn, start, make_optimizer, steps, make_scheduler=None, stop_be
     point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer([point])
     scheduler = None if make_scheduler is None else make_scheduler(optimizer)
-    path, losses, lrs = [point.detach().clone()], [], []
+    return _descend(loss_fn, [point], optimizer, steps, scheduler, stop_below)[0]
+
+
+def sweep_lr(loss_fn, start, optimizer_class, lrs, steps, **options):
+    """One run of ``optimizer_class(..., lr=lr, **options)`` from ``start`` for every ``lr``.
+
+    All runs share one optimizer, with a parameter group per learning rate, so that a sweep
+    costs about as much as a single run; they do not interact, because each point only
+    affects its own term of the summed loss. Returns ``{lr: Trajectory}``.
+    """
+    points = [torch.tensor(start, dtype=torch.float64, requires_grad=True) for _ in lrs]
+    optimizer = optimizer_class([{"params": [p], "lr": lr} for p, lr in zip(points, lrs)], **options)
+    return dict(zip(lrs, _descend(loss_fn, points, optimizer, steps, None, None)))
+
+
+def _descend(loss_fn, points, optimizer, steps, scheduler, stop_below):
+    """The loop of ``optimize`` and ``sweep_lr``: it stops once no point's loss is finite
+    or every one is below ``stop_below``. Returns a ``Trajectory`` per point."""
+    path, losses, lrs = [torch.stack(points).detach().clone()], [], []
     for _ in range(steps):
-        loss = loss_fn(point)
-        losses.append(loss.item())
-        if not math.isfinite(losses[-1]) or (stop_below is not None and losses[-1] < stop_below):
+        loss = loss_fn(torch.stack(points))
+        losses.append(loss.detach().clone())
+        if not loss.isfinite().any() or (stop_below is not None and bool((loss < stop_below).all())):
             break
         optimizer.zero_grad()
-        loss.backward()
-        lrs.append(optimizer.param_groups[0]["lr"])
+        loss.sum().backward()
+        lrs.append([group["lr"] for group in optimizer.param_groups])
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        path.append(point.detach().clone())
+        path.append(torch.stack(points).detach().clone())
     else:
         with torch.no_grad():
-            losses.append(loss_fn(point).item())
-    return Trajectory(torch.stack(path).numpy(), np.array(losses), np.array(lrs))
+            losses.append(loss_fn(torch.stack(points)))
+    path, losses = torch.stack(path).numpy(), torch.stack(losses).numpy()
+    lrs = np.array(lrs).reshape(-1, len(points))
+    return [Trajectory(path[:, k], losses[:, k], lrs[:, k]) for k in range(len(points))]
 
 
 def plot_paths(ax, loss_fn, paths, xlim, ylim, log_levels=False, minimum=None):
