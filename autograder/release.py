@@ -37,13 +37,17 @@ def generate(assignment, course):
     return released
 
 
-def release(assignment, check=False):
+def release(assignment, check=False, course=None):
     """Write exercises/<assignment>/ from solutions/; with ``check``, only compare.
 
+    The scratch course is ``course`` when given (its gradebook is left there for reuse,
+    e.g. by a test that autogrades next), a temporary folder otherwise.
     Returns True when exercises/ already held exactly what is generated now.
     """
-    with tempfile.TemporaryDirectory() as scratch:
-        generated = generate(assignment, Path(scratch)).read_bytes()
+    if course is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return release(assignment, check, Path(scratch))
+    generated = generate(assignment, Path(course)).read_bytes()
     target = assignments.exercise_notebook(assignment)
     up_to_date = target.is_file() and target.read_bytes() == generated and _only_notebook(target.parent)
     if not check and not up_to_date:

@@ -1,0 +1,257 @@
+"""Typical wrong answers for 05_gradient_descent; see tests/mutants/__init__.py."""
+
+MUTANTS = [
+    ("gd_step", "steps along the gradient (plus sign)", """
+def gd_step(w, grad, lr):
+    return w + lr * grad
+"""),
+    ("gd_step", "updates w in place", """
+def gd_step(w, grad, lr):
+    w -= lr * grad
+    return w
+"""),
+    ("gd_step", "forgets the learning rate", """
+def gd_step(w, grad, lr):
+    return w - grad
+"""),
+    ("gd_step", "scales grad in place", """
+def gd_step(w, grad, lr):
+    grad *= lr
+    return w - grad
+"""),
+    ("gd_step", "computes the step but returns nothing", """
+def gd_step(w, grad, lr):
+    w = w - lr * grad
+"""),
+    ("mse", "sum instead of mean", """
+def mse(y_true, y_pred):
+    return float(np.sum((y_true - y_pred) ** 2))
+"""),
+    ("mse", "root of the mean square (RMSE)", """
+def mse(y_true, y_pred):
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+"""),
+    ("mse", "mean absolute error", """
+def mse(y_true, y_pred):
+    return float(np.mean(np.abs(y_true - y_pred)))
+"""),
+    ("mse", "square of the mean error", """
+def mse(y_true, y_pred):
+    return float(np.mean(y_true - y_pred) ** 2)
+"""),
+    ("mse", "half of the MSE", """
+def mse(y_true, y_pred):
+    return float(np.mean((y_true - y_pred) ** 2) / 2)
+"""),
+    ("mse", "divides by n - 1", """
+def mse(y_true, y_pred):
+    return float(np.sum((y_true - y_pred) ** 2) / (len(y_true) - 1))
+"""),
+    ("mse", "returns the squared errors, not their mean", """
+def mse(y_true, y_pred):
+    return (y_true - y_pred) ** 2
+"""),
+    ("linear_regression_gradients", "sign flipped", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    n = len(y)
+    return 2.0 / n * (X.T @ error), 2.0 / n * float(np.sum(error))
+"""),
+    ("linear_regression_gradients", "factor 2 missing", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    n = len(y)
+    return -1.0 / n * (X.T @ error), -1.0 / n * float(np.sum(error))
+"""),
+    ("linear_regression_gradients", "sum instead of mean", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    return -2.0 * (X.T @ error), -2.0 * float(np.sum(error))
+"""),
+    ("linear_regression_gradients", "bias left out of the prediction", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - X @ w
+    n = len(y)
+    return -2.0 / n * (X.T @ error), -2.0 / n * float(np.sum(error))
+"""),
+    ("linear_regression_gradients", "divides by the number of features", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    n = X.shape[1]
+    return -2.0 / n * (X.T @ error), -2.0 / n * float(np.sum(error))
+"""),
+    ("linear_regression_gradients", "one scalar dw for all features", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    return -2 * np.mean(X * error[:, None]), -2 * np.mean(error)
+"""),
+    ("linear_regression_gradients", "db as an array of shape (1,)", """
+def linear_regression_gradients(X, y, w, b):
+    error = y - (X @ w + b)
+    n = len(y)
+    return -2.0 / n * (X.T @ error), -2.0 / n * np.sum(error, keepdims=True)
+"""),
+    ("linear_regression_gradients", "overwrites y with the residuals", """
+def linear_regression_gradients(X, y, w, b):
+    y -= X @ w + b
+    n = len(y)
+    return -2.0 / n * (X.T @ y), -2.0 / n * float(np.sum(y))
+"""),
+    ("minibatch_indices", "no shuffling", """
+def minibatch_indices(n, batch_size, rng):
+    order = np.arange(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+"""),
+    ("minibatch_indices", "drops the short last chunk", """
+def minibatch_indices(n, batch_size, rng):
+    order = rng.permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n - batch_size + 1, batch_size)]
+"""),
+    ("minibatch_indices", "np.array_split into equal-ish chunks", """
+def minibatch_indices(n, batch_size, rng):
+    return list(np.array_split(rng.permutation(n), int(np.ceil(n / batch_size))))
+"""),
+    ("minibatch_indices", "global NumPy generator instead of rng", """
+def minibatch_indices(n, batch_size, rng):
+    order = np.random.permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+"""),
+    ("minibatch_indices", "samples with replacement", """
+def minibatch_indices(n, batch_size, rng):
+    order = rng.integers(0, n, size=n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+"""),
+    ("minibatch_indices", "an empty extra chunk when batch_size divides n", """
+def minibatch_indices(n, batch_size, rng):
+    order = rng.permutation(n)
+    return [order[i * batch_size:(i + 1) * batch_size] for i in range(n // batch_size + 1)]
+"""),
+    ("minibatch_indices", "a new permutation for every chunk", """
+def minibatch_indices(n, batch_size, rng):
+    return [rng.permutation(n)[start:start + batch_size] for start in range(0, n, batch_size)]
+"""),
+    ("minibatch_indices", "returns a generator", """
+def minibatch_indices(n, batch_size, rng):
+    order = rng.permutation(n)
+    return (order[start:start + batch_size] for start in range(0, n, batch_size))
+"""),
+    ("fit_linear_regression", "batch_size=None runs SGD", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = 1 if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "a new generator every epoch", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        rng = np.random.default_rng(seed)
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "loss of the last batch instead of the whole data", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y[batch], X[batch] @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "db computed after w has moved", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, _ = linear_regression_gradients(X[batch], y[batch], w, b)
+            w = gd_step(w, dw, lr)
+            _, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            b = gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "loss recorded before the epoch's updates", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        losses.append(mse(y, X @ w + b))
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "wrong default seed", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=42):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "only the first chunk of every epoch", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        batch = minibatch_indices(n, size, rng)[0]
+        dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+        w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "full-data gradient at every chunk", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    w, b, losses = np.zeros(d), 0.0, []
+    rng = np.random.default_rng(seed)
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X, y, w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+    ("fit_linear_regression", "random initial weights", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    w, b, losses = rng.normal(size=d), 0.0, []
+    size = n if batch_size is None else batch_size
+    for _ in range(epochs):
+        for batch in minibatch_indices(n, size, rng):
+            dw, db = linear_regression_gradients(X[batch], y[batch], w, b)
+            w, b = gd_step(w, dw, lr), gd_step(b, db, lr)
+        losses.append(mse(y, X @ w + b))
+    return w, b, losses
+"""),
+]

@@ -1,0 +1,65 @@
+"""Grades notebooks with real nbgrader in scratch courses, for the assignment tests.
+
+`cell_scores` is the one place that decides which test cells of a notebook passed; the
+rest of the tests only read its result, so another grader can replace nbgrader here.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from autograder import assignments, release
+
+
+def cell_scores(assignment, notebooks, course=None, workers=None):
+    """Autograde ``notebooks`` (student id -> notebook) as submissions of ``assignment``.
+
+    ``course`` is a scratch course where the assignment was already generated (see
+    `autograder.release.release`); without it one is generated here. The students are
+    shared among ``workers`` concurrent `nbgrader autograde` runs (one per CPU by default),
+    each in its own copy of the course. Returns ``(scores, log)``: scores maps a student id
+    to {test cell grade_id: points earned}; a student whose notebook nbgrader could not
+    grade is missing, and the log says why.
+    """
+    students = list(notebooks)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
+    name = assignments.source_notebook(assignment).name
+    with tempfile.TemporaryDirectory(prefix=f"nbgrader-{assignment}-") as scratch:
+        if course is None:
+            course = Path(scratch) / "generated"
+            release.generate(assignment, course)
+        courses = [shutil.copytree(course, Path(scratch) / f"course-{k}") for k in range(workers)]
+        runs = []
+        for k, course in enumerate(courses):
+            for student in students[k::workers]:
+                target = course / "submitted" / student / assignment / name
+                target.parent.mkdir(parents=True)
+                nbformat.write(notebooks[student], str(target))
+            runs.append(subprocess.Popen(
+                [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
+                 f"--CourseDirectory.root={course}", f"--db=sqlite:///{course / 'gradebook.db'}"],
+                cwd=course, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            ))
+        log = "".join(run.communicate()[0] for run in runs)
+        scores = {}
+        for k, course in enumerate(courses):
+            with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+                for student in students[k::workers]:
+                    try:
+                        submitted = gradebook.find_submission_notebook(Path(name).stem, assignment, student)
+                    except Exception:  # noqa: BLE001 - nbgrader's MissingEntry: it could not grade it
+                        continue
+                    scores[student] = {grade.name: grade.score for grade in submitted.grades}
+    return scores, log
+
+
+def _env():
+    # nbgrader starts alembic and the kernel as subprocesses: both come from this venv.
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
