@@ -12,11 +12,14 @@ _SHOWN = 6  # array elements shown in a message
 
 
 def _as_array(value, what):
-    if hasattr(value, "detach"):  # a torch tensor
-        value = value.detach().cpu().numpy()
+    # NumPy would quietly turn None (a forgotten return) into nan.
+    if value is None or (isinstance(value, (list, tuple)) and any(v is None for v in value)):
+        fail(f"{what}: ожидалось число или массив чисел, получено {_describe(value)}")
     try:
+        if hasattr(value, "detach"):  # a torch tensor; double() first, NumPy has no bfloat16
+            value = value.detach().cpu().double().numpy()
         array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):
         fail(f"{what}: ожидалось число или массив чисел, получено {_describe(value)}")
     return array
 
@@ -57,18 +60,25 @@ def assert_close(actual, expected, what, *, rtol=1e-6, atol=1e-9):
         fail(f"{what}: получено {_short(got)} — есть nan или inf, ожидалось {_short(want)}")
     close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
-        diff = np.abs(got - want)
-        worst = np.unravel_index(np.nanargmax(np.where(close, 0, diff)), diff.shape) if diff.ndim else ()
+        # Only the elements that fail count; a number where nan was expected is infinitely off.
+        with np.errstate(invalid="ignore"):
+            diff = np.where(close, 0.0, np.abs(got - want))
+        diff[np.isnan(diff)] = np.inf
+        worst = np.unravel_index(np.argmax(diff), diff.shape)
         where = f" (элемент {tuple(int(i) for i in worst)})" if diff.ndim else ""
         fail(
             f"{what}: ожидалось {_short(want)}, получено {_short(got)}, "
-            f"наибольшая разница {np.nanmax(diff):.3g}{where}"
+            f"наибольшая разница {diff[worst]:.3g}{where}"
         )
 
 
 def assert_equal(actual, expected, what):
     """Exact equality of values (numbers, arrays, lists), with the same shape."""
-    got, want = np.asarray(actual), np.asarray(expected)
+    try:
+        got = np.asarray(actual)
+    except ValueError:  # a ragged list, e.g. chunks of different lengths
+        fail(f"{what}: ожидалось {_short(np.asarray(expected))}, получено {_describe(actual)}")
+    want = np.asarray(expected)
     if got.shape != want.shape:
         fail(f"{what}: форма {got.shape}, ожидалась {want.shape}")
     if not np.array_equal(got, want):

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import assignments, release
 
@@ -53,7 +53,7 @@ def cell_scores(assignment, notebooks, course=None, workers=None):
                 for student in students[k::workers]:
                     try:
                         submitted = gradebook.find_submission_notebook(Path(name).stem, assignment, student)
-                    except Exception:  # noqa: BLE001 - nbgrader's MissingEntry: it could not grade it
+                    except MissingEntry:  # nbgrader could not grade it; the log says why
                         continue
                     scores[student] = {grade.name: grade.score for grade in submitted.grades}
     return scores, log

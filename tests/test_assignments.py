@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import cell_scores
 
 from autograder import assignments, release
-from nbgrader_course import cell_scores
 
 ASSIGNMENTS = assignments.names()
 MUTANTS_DIR = Path(__file__).parent / "mutants"
@@ -72,8 +72,8 @@ SPECS = {
     },
 }
 
-SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
 
 
 # ---- reading notebooks ---------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_test_cells(assignment):
         assert "np.testing" not in cell.source, f"{tid}: np.testing instead of dlcourse.checks"
         borrowed = (_used_names(cell.source) & helpers) - graded - _top_level_names(cell.source)
         assert not borrowed, f"{tid}: uses names of solution cells that are not graded: {borrowed}"
-    setup = [c for c in notebook.cells if c.cell_type == "code"][0]
+    setup = next(c for c in notebook.cells if c.cell_type == "code")
     assert not _meta(setup).get("solution") and not _meta(setup).get("grade"), "first code cell: setup"
     assert notebook.metadata["kernelspec"]["name"] == "python3"
     for cell in notebook.cells:

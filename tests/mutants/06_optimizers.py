@@ -65,8 +65,8 @@ class Adam:
             {step}
 """
 
-_ADAM_CORRECT = dict(betas="(0.9, 0.999)", count="self.t += 1", m_input="g",
-                     step="p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)")
+_ADAM_CORRECT = {"betas": "(0.9, 0.999)", "count": "self.t += 1", "m_input": "g",
+                 "step": "p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)"}
 
 _SCHEDULES = """
 def step_decay(lr0, epoch, step_size, gamma={gamma}):
@@ -77,8 +77,8 @@ def cosine_annealing(lr0, t, T, lr_min=0.0):
     return {cosine}
 """
 
-_SCHEDULES_CORRECT = dict(gamma="0.1", step="float(lr0 * gamma ** (epoch // step_size))",
-                          cosine="float(lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / T)) / 2)")
+_SCHEDULES_CORRECT = {"gamma": "0.1", "step": "float(lr0 * gamma ** (epoch // step_size))",
+                      "cosine": "float(lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / T)) / 2)"}
 
 _TORCH = """
 class MomentumSGD(torch.optim.Optimizer):
@@ -104,8 +104,8 @@ class MomentumSGD(torch.optim.Optimizer):
         return {result}
 """
 
-_TORCH_CORRECT = dict(default="0.9", first="p.grad.clone()", momentum='group["momentum"]', lr='group["lr"]',
-                      result="loss")
+_TORCH_CORRECT = {"default": "0.9", "first": "p.grad.clone()", "momentum": 'group["momentum"]',
+                  "lr": 'group["lr"]', "result": "loss"}
 
 
 def _adam(**changes):
