@@ -6,9 +6,25 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.optim_demo import (LECTURE_X, LECTURE_Y, RAVINE_CURVATURES, RegressionData, foggy_hill,
-                                 grid, lecture_mse, make_regression, noisy_walkers, optimize, plot_paths,
-                                 ravine, rosenbrock, saved_bytes, sweep_lr, train_linear, two_valleys)
+from dlcourse.optim_demo import (
+    LECTURE_X,
+    LECTURE_Y,
+    RAVINE_CURVATURES,
+    RegressionData,
+    foggy_hill,
+    grid,
+    lecture_mse,
+    make_regression,
+    noisy_walkers,
+    optimize,
+    plot_paths,
+    ravine,
+    rosenbrock,
+    saved_bytes,
+    sweep_lr,
+    train_linear,
+    two_valleys,
+)
 
 
 def point(*xy):
@@ -20,8 +36,10 @@ def test_lecture_mse_matches_the_formula_on_points_and_grids():
         expected = np.mean((LECTURE_Y - (w * LECTURE_X + b)) ** 2)
         assert lecture_mse(point(w, b)).item() == pytest.approx(expected)
     X, Y, Z = grid(lecture_mse, (0, 4), (-1, 3), n=5)
-    assert Z.shape == (5, 5)
-    assert Z[2, 2] == pytest.approx(0.0)  # the grid's centre is (2, 1), the exact fit
+    assert X.shape == Y.shape == Z.shape == (5, 5)
+    assert (X[2, 2], Y[2, 2]) == (2.0, 1.0)
+    assert Z[2, 2] == pytest.approx(0.0)  # the exact fit
+    assert Z[0, 0] == pytest.approx(lecture_mse(point(0.0, -1.0)).item())  # rows run along b
 
 
 def test_surface_minima_and_gradients():
