@@ -212,7 +212,6 @@ def make_regression(n, d=10, noise=0.5, seed=0):
 class GDRun:
     """What ``train_linear`` saw: one entry per update, plus the training MSE per epoch."""
 
-    batch_size: int
     updates_per_epoch: int
     w: np.ndarray  # (updates + 1, d): weights before the first and after each update
     b: np.ndarray  # (updates + 1,)
@@ -276,7 +275,7 @@ def train_linear(data, batch_size, lr, epochs, seed=0, max_updates=None, make_sc
             scheduler.step()
         epoch_loss.append(_mse(model, data))
     params = params[:total + 1].numpy()
-    return GDRun(batch_size, updates_per_epoch, params[:, :d], params[:, d], batch_loss[:total].numpy(),
+    return GDRun(updates_per_epoch, params[:, :d], params[:, d], batch_loss[:total].numpy(),
                  elapsed[:total], np.array(epoch_loss), lrs[:total])
 
 
