@@ -126,3 +126,20 @@ def sobel(image):
     gx = conv2d(image, SOBEL_X, padding=1)
     gy = conv2d(image, SOBEL_Y, padding=1)
     return gx, gy, np.hypot(gx, gy)
+
+
+def edge_similarity(kernel):
+    """How much a 3×3 kernel looks like a Sobel edge detector of some direction, from 0 to 1.
+
+    Sobel kernels of every direction are cos(θ)·SOBEL_X + sin(θ)·SOBEL_Y; since SOBEL_X and
+    SOBEL_Y are orthogonal and of equal length, the cosine similarity with the best of them
+    is the length of the kernel's projection onto their plane. The kernel's mean is removed
+    first: a constant part only changes brightness, and Sobel kernels sum to zero.
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    kernel = kernel - kernel.mean()
+    norm = np.linalg.norm(kernel)
+    if norm == 0:
+        return 0.0
+    unit = np.linalg.norm(SOBEL_X)
+    return float(np.hypot((kernel * SOBEL_X).sum(), (kernel * SOBEL_Y).sum()) / (norm * unit))

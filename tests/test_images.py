@@ -12,6 +12,7 @@ from dlcourse.images import (
     conv2d,
     conv_output_size,
     crop,
+    edge_similarity,
     lecture_crop,
     load_photo,
     sobel,
@@ -160,3 +161,15 @@ def test_sobel_kernels_and_the_kernel_gallery():
         np.testing.assert_allclose(conv2d(flat, KERNELS[name]), 7.0)
     for name in ("Собель X", "Собель Y", "Лаплас"):
         np.testing.assert_allclose(conv2d(flat, KERNELS[name]), 0.0)
+
+
+def test_edge_similarity_is_one_for_sobel_of_any_direction_and_zero_for_no_edge():
+    for angle in np.linspace(0, 2 * np.pi, 7):
+        kernel = np.cos(angle) * SOBEL_X + np.sin(angle) * SOBEL_Y
+        assert edge_similarity(3 * kernel + 5) == pytest.approx(1.0)  # scale and offset do not matter
+    assert edge_similarity(KERNELS["Лаплас"]) == pytest.approx(0.0)
+    assert edge_similarity(np.full((3, 3), 2.0)) == 0.0
+    # A pure horizontal difference [-1 0 1] in one row is a partial match: cosine 4 / (√2 · √12).
+    partial = np.zeros((3, 3))
+    partial[1] = [-1, 0, 1]
+    assert edge_similarity(partial) == pytest.approx(4 / (np.sqrt(2) * np.sqrt(12)))
