@@ -73,16 +73,12 @@ def test_optimize_with_sgd_follows_the_closed_form_on_a_quadratic():
     assert not run.diverged
 
 
-def test_optimize_matches_a_hand_written_momentum_loop():
-    lr, beta = 0.002, 0.9
-    run = optimize(rosenbrock, [-1.0, 1.5], lambda p: torch.optim.SGD(p, lr=lr, momentum=beta), 30)
-    w, velocity = np.array([-1.0, 1.5]), np.zeros(2)
-    for k in range(30):
-        x, y = w
-        gradient = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-        velocity = beta * velocity + gradient  # torch's form: no (1 - beta) factor
-        w = w - lr * velocity
-        np.testing.assert_allclose(run.path[k + 1], w, rtol=1e-10)
+def test_optimize_keeps_a_stateful_optimizer_across_steps():
+    # On a constant slope momentum's k-th step is η·g·(1 + μ + … + μ^(k-1)) = η·g·(1 − μ^k) / (1 − μ).
+    lr, mu, g = 0.1, 0.9, 2.0
+    run = optimize(lambda p: g * p.sum(-1), [0.0, 0.0], lambda p: torch.optim.SGD(p, lr=lr, momentum=mu), 30)
+    k = np.arange(1, 31)
+    np.testing.assert_allclose(-np.diff(run.path[:, 0]), lr * g * (1 - mu ** k) / (1 - mu), rtol=1e-12)
 
 
 def test_optimize_stops_on_divergence_and_below_a_threshold():
@@ -159,24 +155,19 @@ def test_expected_loss_matches_fresh_samples():
     assert data.expected_loss(data.w_true, data.b_true).item() == pytest.approx(0.25)
 
 
-def full_batch_reference(data, lr, steps):
-    """Gradient descent on the MSE with the gradient written out by hand, in float64."""
-    X, y = data.X.double().numpy(), data.y.double().numpy()
-    w, b = np.zeros(X.shape[1]), 0.0
-    for _ in range(steps):
-        error = X @ w + b - y
-        w, b = w - lr * 2 * X.T @ error / len(y), b - lr * 2 * error.mean()
-    return w, b
-
-
-def test_train_linear_full_batch_is_plain_gradient_descent():
+def test_train_linear_full_batch_follows_the_closed_form_of_gradient_descent():
+    # On the MSE, a quadratic with Hessian H = 2 AᵀA / n (A = [X, 1]), gradient descent from
+    # zero gives θ_k = θ* + (I − ηH)^k (0 − θ*), where θ* is the least-squares solution.
     data = make_regression(200, d=3, seed=0)
-    run = train_linear(data, batch_size=200, lr=0.1, epochs=15)
-    w, b = full_batch_reference(data, lr=0.1, steps=15)
-    np.testing.assert_allclose(run.w[-1], w, rtol=1e-4, atol=1e-5)
-    assert run.b[-1] == pytest.approx(b, rel=1e-4)
+    lr, steps = 0.1, 15
+    run = train_linear(data, batch_size=200, lr=lr, epochs=steps)
+    A = torch.cat([data.X, torch.ones(200, 1)], 1).double()
+    best = torch.linalg.lstsq(A, data.y.double()[:, None]).solution[:, 0]
+    contraction = torch.eye(4, dtype=torch.float64) - lr * 2 * A.T @ A / 200
+    expected = best - torch.linalg.matrix_power(contraction, steps) @ best
+    np.testing.assert_allclose(np.append(run.w[-1], run.b[-1]), expected.numpy(), rtol=1e-4, atol=1e-5)
     assert run.updates_per_epoch == 1
-    assert len(run.epoch_loss) == 16 and np.all(np.diff(run.epoch_loss) < 0)
+    assert len(run.epoch_loss) == steps + 1 and np.all(np.diff(run.epoch_loss) < 0)
     assert np.all(np.diff(run.elapsed) > 0)
 
 
