@@ -143,9 +143,15 @@ def _digest(base, student):
 
 
 def self_check(assignment, source, limits):
-    """Grade the instructor's notebook; '' when it gets full marks, else what failed."""
+    """Grade the instructor's notebook; '' when it gets full marks, else what failed.
+
+    What its tests replace in trusted libraries is trusted code's own doing (a lazy set-up the
+    runner's warm-up does not know): it is allowed, not taken for tampering, from then on.
+    """
     own = submissions.Submission("instructor", [(source.name, source.read_bytes())])
-    outcome = grade_one(own, assignment, limits, slot=0)
+    outcome = grade_one(own, assignment, limits, slot=0, learn=True)
+    if assignment.allowed_changes:
+        outcome = grade_one(own, assignment, limits, slot=0)
     failed = [f"  {test_id}: {message}" for test_id, (points, maximum, message) in outcome.tests.items()
               if points < maximum]
     if outcome.status != "ok" or failed:
@@ -206,7 +212,7 @@ def _empty(assignment, message):
     return {test.grade_id: (0.0, test.points, message) for test in assignment.tests}
 
 
-def grade_one(student, assignment, limits, slot):
+def grade_one(student, assignment, limits, slot, learn=False):
     """Grade one submission; never raises for anything the student did."""
     if student.problem:
         return Outcome(student.student_id, _empty(assignment, student.problem), student.problem,
@@ -231,8 +237,12 @@ def grade_one(student, assignment, limits, slot):
     if any("повторяется" in note for note in answers.notes):
         qualifiers.append("duplicate cells")
     job = {"cells": [cell.__dict__ for cell in cells], "graded_names": assignment.graded_names,
-           "imports": compose.imported_modules(cell.source for cell in assignment.cells), "seed": SEED}
+           "imports": compose.imported_modules(cell.source for cell in assignment.cells), "seed": SEED,
+           "warm_up_optimizers": any("torch.optim" in cell.source for cell in assignment.cells),
+           "allowed_changes": sorted(assignment.allowed_changes)}
     run = _run_with_retries(job, cells, limits, slot)
+    if learn:
+        assignment.allowed_changes.update(run.changes)
     if run.output_dropped:
         qualifiers.append("output truncated")
         notes.append(f"вывод решения обрезан: отброшено {run.output_dropped / 2**20:.1f} МБ")
@@ -278,6 +288,7 @@ def _run_with_retries(job, cells, limits, slot):
         total.output_dropped += run.output_dropped
         total.startup_s = total.startup_s or run.startup_s
         total.failure = total.failure or run.failure
+        total.changes |= run.changes
         left = [index for index, cell in enumerate(cells)
                 if cell.kind == "test" and index not in total.verdicts and index not in skip]
         if run.stopped_at is None or run.failure or not left or not any(i > run.stopped_at for i in left):

@@ -16,6 +16,7 @@ torch's thousands of modules.
 
 import builtins
 import operator
+import os
 import sys
 import types
 from itertools import chain, repeat
@@ -28,12 +29,14 @@ DENIED_EVENTS = frozenset({
 })
 
 
-def snapshot(exclude=()):
+def snapshot(exclude=(), trusted_prefixes=()):
     """Record the interpreter's state; return ``restore()`` which puts it back.
 
     ``restore()`` returns the names of trusted callables, modules and classes that had been
     replaced (plain data that changed, e.g. a lazily filled cache, is restored silently).
-    Modules in ``exclude`` (the student's namespace) are left alone.
+    Modules in ``exclude`` (the student's namespace) are left alone. A module imported later
+    stays in ``sys.modules`` when its file lies under ``trusted_prefixes`` (trusted code imports
+    lazily, and an extension module cannot be loaded twice); any other one is removed.
     """
     missing = object()
     _type, _str, _callable, _isinstance, _issubclass, _id = type, str, callable, isinstance, issubclass, id
@@ -50,6 +53,9 @@ def snapshot(exclude=()):
     excluded = {_id(module) for module in exclude}
     builtins_dict, saved_builtins = builtins.__dict__, dict(builtins.__dict__)
     sys_modules, saved_modules = sys.modules, dict(sys.modules)
+    prefixes, realpath = tuple(trusted_prefixes), os.path.realpath
+    module_dict = types.ModuleType.__dict__["__dict__"].__get__
+    expected = dict(saved_modules)  # and the trusted modules imported since, which stay
     sys_lists = [(getattr(sys, name), list(getattr(sys, name)), name) for name in ("path", "meta_path", "path_hooks")]
     importer_cache, saved_importer_cache = sys.path_importer_cache, dict(sys.path_importer_cache)
 
@@ -138,21 +144,42 @@ def snapshot(exclude=()):
         return _callable(value) or _isinstance(value, module_type)
 
     def reset_dict(current, saved, owner, changes):
-        strange = [item for item in current.items() if _type(item[0]) is not _str]
-        if strange:  # a non-string key could run code while being hashed or compared
-            graveyard.append(strange)
-            current.clear()
-            current.update(saved)
+        items = _list(current.items())
+        seen = current
+        if [item for item in items if _type(item[0]) is not _str]:
+            # A non-string key could run code while being hashed or compared: read around it.
             changes.append(f"{owner} (посторонние ключи)")
+            seen = {key: value for key, value in items if _type(key) is _str}
+        elif _len(current) == _len(saved) and same(_map(dict_get, repeat(current), saved, repeat(missing)),
+                                                   saved.values()):
             return
-        if _len(current) == _len(saved) and same(_map(dict_get, repeat(current), saved, repeat(missing)),
-                                                 saved.values()):
-            return
-        changed = [key for key, value in saved.items() if current.get(key, missing) is not value]
-        graveyard.append(_list(current.items()))
+        changed = [key for key, value in saved.items() if seen.get(key, missing) is not value]
+        graveyard.append(items)
         current.clear()
         current.update(saved)
         changes.extend(f"{owner}.{key}" for key in changed if suspicious(saved[key]))
+
+    def trusted_file(module):
+        """A module loaded from the read-only environment: a lazy import of trusted code."""
+        if _type(module) is not types.ModuleType:
+            return False
+        path = dict_get(module_dict(module), "__file__")
+        return _type(path) is _str and realpath(path).startswith(prefixes)
+
+    def restore_sys_modules(changes):
+        if _len(sys_modules) == _len(expected) and same(
+                _map(dict_get, repeat(sys_modules), expected, repeat(missing)), expected.values()):
+            return
+        items = _list(sys_modules.items())
+        for name, module in items:
+            if _type(name) is _str and name not in expected and trusted_file(module):
+                expected[name] = module
+        seen = {name: module for name, module in items if _type(name) is _str}
+        changes.extend(f"sys.modules[{name!r}]" for name, module in saved_modules.items()
+                       if seen.get(name, missing) is not module)
+        graveyard.append(items)
+        sys_modules.clear()
+        sys_modules.update(expected)
 
     def restore_modules(changes):
         for name, module, module_kind, namespace, saved in modules:
@@ -211,7 +238,7 @@ def snapshot(exclude=()):
         changes = []
         # Builtins first: the slow paths below call them.
         reset_dict(builtins_dict, saved_builtins, "builtins", changes)
-        reset_dict(sys_modules, saved_modules, "sys.modules", changes)
+        restore_sys_modules(changes)
         if not modules_unchanged():
             restore_modules(changes)
         if not classes_unchanged():

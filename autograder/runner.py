@@ -14,8 +14,10 @@ student's namespace, as in the notebook.
 
 import ast
 import builtins
+import contextlib
 import hashlib
 import importlib
+import io
 import json
 import os
 import random
@@ -79,6 +81,37 @@ def _limit_resources(memory_mb, cpu_s, nproc):
             pass  # e.g. NPROC is not lowered for root outside a namespace; the grader warns
 
 
+def _warm_up(shell, optimizers):
+    """Let IPython and torch finish their lazy set-up before the snapshot.
+
+    IPython imports its debugger and traceback formatters at the first cell and the first
+    error. The first step of a torch optimizer imports torch._dynamo (which wraps
+    torch.manual_seed and patches some classes), and creating one wraps its class's ``step``
+    in a profiling hook: after the snapshot that would be taken for tampering.
+    """
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        shell.run_cell("1", store_history=False)
+        shell.run_cell("raise ValueError('warm-up')", store_history=False)
+    torch = sys.modules.get("torch")
+    if torch is None or not optimizers:
+        return
+    import torch._dynamo  # imported for its side effects
+
+    parameter = torch.zeros(1, requires_grad=True)
+    for value in list(vars(torch.optim).values()):
+        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
+            try:
+                value([parameter])
+            except Exception:  # noqa: BLE001, S110 - some need other parameters; not used in tests
+                pass
+
+
+def _trusted_prefixes():
+    """Folders the sandbox mounts read-only: a module imported from there is the real one."""
+    roots = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(integrity.__file__))}
+    return tuple(os.path.join(os.path.realpath(root), "") for root in roots)
+
+
 def _seed(seed):
     random.seed(seed)
     if "numpy" in sys.modules:
@@ -130,6 +163,7 @@ def _make_shell(namespace):
 
     config = Config()
     config.HistoryManager.enabled = False  # no SQLite file and no saving thread
+    config.InteractiveShell.colors = "nocolor"  # tracebacks land in a plain-text log
     return InteractiveShell.instance(config=config, user_ns=namespace)
 
 
@@ -170,8 +204,6 @@ def main():
 
 
 def _run(job, send):
-    if job.get("uid") is not None:
-        _drop_privileges(job["uid"])
     sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
     for name in job["imports"]:
         try:
@@ -196,10 +228,13 @@ def _run(job, send):
     _seed(job["seed"])
     handlers = {number: signal.getsignal(number) for number in signal.valid_signals()
                 if signal.getsignal(number) is not None}
+    _warm_up(shell, job.get("warm_up_optimizers", False))
     threads = set(sys._current_frames())
-    restore = integrity.snapshot(exclude=[shell.user_module])
+    restore = integrity.snapshot(exclude=[shell.user_module], trusted_prefixes=_trusted_prefixes())
     integrity.install_guard()
-    sweep, skip = job["sweep"], set(job.get("skip", ()))
+    if job.get("uid") is not None:
+        _drop_privileges(job["uid"])  # after the trusted imports: outside bwrap, /root is closed to it
+    sweep, skip, allowed = job["sweep"], set(job.get("skip", ())), set(job.get("allowed_changes", ()))
     send("ready")
     dirty = True  # student code ran since the last restore
     for index, cell in enumerate(cells):
@@ -224,6 +259,9 @@ def _run(job, send):
             message = problem or (_describe(error) if error is not None else "")
             changes = restore()  # from here on nothing the student patched is in effect
             dirty = False
+            if changes:
+                send("changes", index, msg="\n".join(changes))
+                changes = [change for change in changes if change not in allowed]
             ok = error is None and not problem and not changes
             memory = error is not None and issubclass(type(error), MemoryError)
             if changes:

@@ -34,7 +34,8 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNNER = ["-I", "-c", "import autograder.runner as r; r.main()"]
+# The repository root is put on the path here, not taken from the venv's .pth file.
+RUNNER = ["-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.runner as r; r.main()"]
 BASE_UID = 61000  # worker k runs as BASE_UID + k, so that workers cannot signal each other
 STARTUP_TIMEOUT_S = 180  # Python, numpy, torch and IPython imports, under load
 MEMORY_POLL_S = 0.1
@@ -81,6 +82,7 @@ class Run:
     wall_s: float = 0.0
     failure: str = ""  # the instructor's or the grader's problem, not the student's
     stopped_at: int | None = None  # the cell that was running when the process was stopped
+    changes: set = field(default_factory=set)  # trusted state that tests found replaced
 
 
 def _ancestors(path):
@@ -317,6 +319,8 @@ class _Watch:
             if tamper:
                 self._tampered("решение вмешивалось в проверку во время теста")
             self.cell = None
+        elif kind == "changes":
+            self.result.changes.update(message.split("\n"))
         elif kind == "end":
             self.ended = True
         elif kind in ("setup_error", "crash"):

@@ -70,7 +70,8 @@ def discover(path):
 
 
 def _skipped(name):
-    return name in SKIPPED or name.startswith(".")
+    """Hidden files and tool folders; ".." is not hidden but a bad id, reported as such."""
+    return name in SKIPPED or (name.startswith(".") and name not in (".", ".."))
 
 
 def _from_folder(folder):

@@ -9,7 +9,6 @@ import csv
 import hashlib
 import importlib.util
 import json
-import os
 import socket
 import subprocess
 import sys
