@@ -39,3 +39,12 @@ def test_tune_searches_the_whole_grid_and_times_it():
     assert scores[0] < 0.7
     assert search.best_score_ > 0.9
     assert 0 < seconds < 30
+
+
+def test_tune_with_an_empty_grid_cross_validates_the_model_as_it_is():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 2))
+    y = (X[:, 1] > 0).astype(int)
+    search, _ = tune(LogisticRegression(C=1e-4), {}, X, y, cv=3)
+    assert search.cv_results_["params"] == [{}]
+    assert search.best_score_ < 0.7  # the model's own C, not a better one
