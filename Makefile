@@ -13,8 +13,9 @@ venv: $(STAMP)
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
-	# The shared package and the grader import from the repository root in every kernel.
-	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'dlcourse-root.pth').write_text('$(CURDIR)\n')"
+	# The shared package and the grader import from the repository root in every kernel;
+	# the path is relative to site-packages, so it follows the checkout the venv sits in.
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'dlcourse-root.pth').write_text('../../../..\n')"
 	touch $(STAMP)
 
 book: $(STAMP)
