@@ -7,13 +7,12 @@ notebook and the student's files) is unchanged. At the end the file is rewritten
 """
 
 import csv
+import importlib
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
-
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy.exc import SAWarning
 
 FIXED_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 TAIL_COLUMNS = ["notes", "digest"]
@@ -80,6 +79,9 @@ class Records:
             os.fsync(file.fileno())
 
     def _to_gradebook(self, outcome):
+        from nbgrader.api import MissingEntry
+        from sqlalchemy.exc import SAWarning
+
         name, book = self.assignment.name, self.gradebook
         book.update_or_create_student(outcome.student_id)
         try:
@@ -98,7 +100,14 @@ class Records:
         self.gradebook.close()
 
 
+def preload():
+    """Import nbgrader (seconds: it pulls in Jupyter's server) while the self-check runs."""
+    threading.Thread(target=importlib.import_module, args=("nbgrader.api",), daemon=True).start()
+
+
 def _open(db_url):
+    from nbgrader.api import Gradebook
+
     # A new gradebook asks the `alembic` command for its schema version: find the venv's.
     venv_bin = str(Path(sys.executable).parent)
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
