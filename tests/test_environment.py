@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # The versions the course is written against (see the issue that set up the project).
 KEY_PINS = {"torch": "2.13.0", "jupyter-book": "1.0.4.post1", "nbgrader": "0.9.6", "jupyterlab": "4.4.10"}
+COURSE_FOLDERS = ("book", "solutions", "exercises")
 MAKE_TARGETS = ("book", "test", "exercises", "grade", "lint", "clean")
 PIP_INSTALL = re.compile(r"(?:^|[\s!%])(?:pip|pip3|conda|mamba)\s+install\b", re.MULTILINE)
 
@@ -140,15 +141,25 @@ def test_toc_and_chapters_agree(toc_files):
         f for f in toc_files if not any((ROOT / f"{f}{suffix}").is_file() for suffix in (".md", ".ipynb"))
     ]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"
-    chapters = {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "book").glob("*.md")}
+    # `_name.md` files are fragments that chapters {include}, not pages.
+    chapters = {
+        p.relative_to(ROOT).with_suffix("").as_posix()
+        for p in (ROOT / "book").glob("*.md")
+        if not p.name.startswith("_")
+    }
     orphans = sorted(chapters - set(toc_files))
     assert not orphans, f"chapters missing from _toc.yml (they would not be built): {orphans}"
 
 
 def test_chapters_are_markdown_and_notebooks_have_no_outputs():
     assert not list((ROOT / "book").rglob("*.ipynb")), "chapters are MyST Markdown, not .ipynb"
+    # The course's own notebooks; the grader's sample submissions are students' files, as handed in.
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "-z", "--", *(f"{folder}/*.ipynb" for folder in COURSE_FOLDERS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     with_outputs = []
     for name in filter(None, tracked.split("\0")):
@@ -165,7 +176,7 @@ def test_chapters_are_markdown_and_notebooks_have_no_outputs():
 def test_nothing_installs_packages_at_run_time():
     sources = [
         p
-        for folder in ("book", "solutions", "exercises")
+        for folder in COURSE_FOLDERS
         for p in (ROOT / folder).rglob("*")
         if p.suffix in (".md", ".ipynb", ".py") and ".ipynb_checkpoints" not in p.parts
     ]
