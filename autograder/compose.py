@@ -7,9 +7,13 @@ come from the instructor's notebook, so whatever else the student changed cannot
 
 import ast
 import json
+import threading
 from dataclasses import dataclass, field
 
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+# CPython 3.11's ast.parse may fail with "AST constructor recursion depth mismatch" when two
+# threads parse at once (gh-106905); the grader's workers are threads.
+_PARSE_LOCK = threading.Lock()
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 
@@ -35,6 +39,7 @@ class Assignment:
     stubs: dict  # solution grade_id -> source given to students
     grade_ids: set  # every grade_id of the notebook, to recognise another assignment's file
     allowed_changes: set = field(default_factory=set)  # what trusted code itself replaces in tests
+    imports: list = field(default_factory=list)  # modules the instructor's cells import, imported first
 
     @property
     def tests(self):
@@ -78,11 +83,16 @@ def strip_hidden_markers(source):
     return "".join(line for line in source.splitlines(keepends=True) if line.strip() not in HIDDEN_MARKERS)
 
 
+def _parse(source):
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def defined_names(source):
     """Top-level names a cell defines (functions, classes, assignments, imports)."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        tree = _parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     names = set()
     for node in tree.body:
@@ -101,8 +111,8 @@ def imported_modules(sources):
     modules = set()
     for source in sources:
         try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+            tree = _parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -149,7 +159,9 @@ def load_assignment(name, path, stub):
         elif not seen_solution:
             cells.append(Cell("setup", source))
         # Other code cells after the first answer are demonstrations: tests may not rely on them.
-    return Assignment(name, cells, names, stubs, grade_ids)
+    imports = imported_modules([cell.source for cell in cells] + [source_text(raw.get("source"))
+                                                                  for raw in notebook["cells"]])
+    return Assignment(name, cells, names, stubs, grade_ids, imports=imports)
 
 
 def _cells_of(notebook):

@@ -114,12 +114,14 @@ def main(args):
     progress = Progress(len(todo), skipped)
     started = time.monotonic()
     outcomes = []
+    batch = _grade_all(todo, assignment, limits, args.workers)
     try:
-        for outcome, digest in _grade_all(todo, assignment, limits, args.workers):
+        for outcome, digest in batch:
             _save(args.out, records, outcome, digest, assignment)
             outcomes.append(outcome)
             progress.update(outcome, assignment.max_score)
     except KeyboardInterrupt:
+        batch.close()  # kills the sandboxes still running
         progress.close()
         records.finish()
         print(f"прервано: проверено {len(outcomes)} из {len(todo)}; запустите ту же команду снова, "
@@ -191,6 +193,10 @@ def _grade_all(todo, assignment, limits, workers):
         slot = slots.get()
         try:
             return grade_one(student, assignment, limits, slot)
+        except Exception as error:  # noqa: BLE001 - a grader bug costs one row, never the batch
+            message = f"ошибка проверяющей системы: {type(error).__name__}: {error}"
+            return Outcome(student.student_id, _empty(assignment, message), "grader error", [message],
+                           problem_id=bool(student.problem == "bad student id"))
         finally:
             slots.put(slot)
 
@@ -258,7 +264,7 @@ def grade_one(student, assignment, limits, slot, learn=False):
     if any("повторяется" in note for note in answers.notes):
         qualifiers.append("duplicate cells")
     job = {"cells": [cell.__dict__ for cell in cells], "graded_names": assignment.graded_names,
-           "imports": compose.imported_modules(cell.source for cell in assignment.cells), "seed": SEED,
+           "imports": assignment.imports, "seed": SEED,
            "warm_up_optimizers": any("torch.optim" in cell.source for cell in assignment.cells),
            "allowed_changes": sorted(assignment.allowed_changes)}
     run = _run_with_retries(job, cells, limits, slot)
@@ -331,6 +337,7 @@ def _save(out, records, outcome, digest, assignment):
             logs.mkdir(exist_ok=True)
             (logs / f"{outcome.student_id}.txt").write_bytes(outcome.output)
     records.record(outcome, digest)  # last: the ledger row marks the submission as done
+    outcome.output = b""  # the log has it; a class of outputs need not stay in memory
 
 
 class Progress:

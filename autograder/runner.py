@@ -145,16 +145,23 @@ def _text_of(error):
 
 
 def compile_test(source, grade_id, parameters, graded_names):
-    """The test cell as a function: setup names are its parameters, graded names are global."""
+    """The test cell as a function of the setup names and the builtins it uses.
+
+    Both arrive as parameters, so the student's namespace (the function's globals, where the
+    graded names are found) cannot shadow them: a student's ``len = ...`` or ``assert_close =
+    ...`` does not reach the test. Returns the code and the builtins' names it expects.
+    """
     tree = ast.parse(source, filename=f"<{grade_id}>")
-    declared = sorted(set(graded_names) - set(parameters))
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names = sorted(set(parameters) | (used & set(dir(builtins))) - set(graded_names))
+    declared = sorted(set(graded_names) - set(names))
     body = ([ast.Global(names=declared)] if declared else []) + (tree.body or [ast.Pass()])
-    arguments = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[ast.arg(arg=name) for name in parameters],
-                              kw_defaults=[None] * len(parameters), kwarg=None, defaults=[])
+    arguments = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[ast.arg(arg=name) for name in names],
+                              kw_defaults=[None] * len(names), kwarg=None, defaults=[])
     function = ast.FunctionDef(name=TEST_FUNCTION, args=arguments, body=body, decorator_list=[], returns=None)
     module = ast.Module(body=[function], type_ignores=[])
     ast.fix_missing_locations(module)
-    return compile(module, f"<{grade_id}>", "exec")
+    return compile(module, f"<{grade_id}>", "exec"), [name for name in names if name not in parameters]
 
 
 def _make_shell(namespace):
@@ -220,6 +227,7 @@ def _run(job, send):
                 send("setup_error", msg=_describe(error))
                 return
     trusted = {name: value for name, value in setup.items() if not name.startswith("__")}
+    builtin_values = dict(vars(builtins))
     tests = {index: compile_test(cell["source"], cell["grade_id"], sorted(trusted), job["graded_names"])
              for index, cell in enumerate(cells) if cell["kind"] == "test"}
     shell = _make_shell(dict(trusted))
@@ -255,7 +263,9 @@ def _run(job, send):
                 restore()
             problem = _prepare_test(sweep, threads, handlers, namespace, job["seed"])
             send("start", index)
-            error = _run_test(tests[index], namespace, trusted, job["graded_names"]) if not problem else None
+            code, used_builtins = tests[index]
+            arguments = {**trusted, **{name: builtin_values[name] for name in used_builtins}}
+            error = _run_test(code, namespace, arguments, job["graded_names"]) if not problem else None
             message = problem or (_describe(error) if error is not None else "")
             changes = restore()  # from here on nothing the student patched is in effect
             dirty = False
@@ -285,13 +295,13 @@ def _prepare_test(sweep, threads, handlers, namespace, seed):
     return ""
 
 
-def _run_test(code, namespace, trusted, graded_names):
+def _run_test(code, namespace, arguments, graded_names):
     """The exception that failed the test, or None; the verdict is judged after the restore."""
     saved = {name: namespace[name] for name in graded_names if name in namespace}
     try:
         exec(code, namespace)  # noqa: S102 - defines the test function from the instructor's source
         test = namespace.pop(TEST_FUNCTION)
-        test(**trusted)
+        test(**arguments)
     except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
         return error
     finally:

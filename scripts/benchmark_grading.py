@@ -110,7 +110,7 @@ def overhead(repeats=3):
     assignment = compose.load_assignment(ASSIGNMENT, assignments.source_notebook(ASSIGNMENT), grade.STUB)
     setup = [cell.__dict__ for cell in assignment.cells if cell.kind == "setup"]
     job = {"cells": setup, "graded_names": [], "seed": 0,
-           "imports": compose.imported_modules(cell.source for cell in assignment.cells)}
+           "imports": assignment.imports}
     figures = {}
     for kind in (sandbox.mechanism(), "rlimits"):
         times = [sandbox.run(job, sandbox.Limits(), kind=kind).wall_s for _ in range(repeats)]

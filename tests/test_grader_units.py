@@ -134,10 +134,23 @@ def test_compiled_test_keeps_setup_names_out_of_the_students_reach():
         if not condition:
             raise AssertionError(message)
 
-    exec(runner.compile_test(source, "test_x", ["check"], ["step", "run"]), namespace)  # noqa: S102
+    code, used = runner.compile_test(source, "test_x", ["check"], ["step", "run"])
+    assert used == []
+    exec(code, namespace)  # noqa: S102
     namespace.pop(runner.TEST_FUNCTION)(check=check)  # the student's run() saw the counting step
     assert namespace["step"].__name__ == "counting"  # graded names are the notebook's globals
     assert "calls" not in namespace  # the test's own variables are not
+
+
+def test_compiled_test_sees_real_builtins_whatever_the_student_defined():
+    namespace = {"__builtins__": __builtins__, "len": lambda x: 2, "all": lambda x: True, "check": None}
+    code, used = runner.compile_test("result = [len('abc'), all([False])]\nout.append(result)\n", "t",
+                                     ["out"], [])
+    assert used == ["all", "len"]
+    exec(code, namespace)  # noqa: S102
+    out = []
+    namespace.pop(runner.TEST_FUNCTION)(out=out, len=len, all=all)
+    assert out == [[3, False]]
 
 
 def test_status_text_and_escaping_in_feedback(assignment):
