@@ -200,7 +200,7 @@ def main():
     result_fd = int(sys.argv[1])
     job = json.loads(sys.stdin.buffer.read())
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    send = _send_channel(result_fd, bytes.fromhex(job["key"]))
+    send = _send_channel(result_fd, bytes.fromhex(job.pop("key")))
     try:
         _run(job, send)
     except BaseException as error:  # noqa: BLE001 - a grader bug must reach the instructor
@@ -230,6 +230,9 @@ def _run(job, send):
     builtin_values = dict(vars(builtins))
     tests = {index: compile_test(cell["source"], cell["grade_id"], sorted(trusted), job["graded_names"])
              for index, cell in enumerate(cells) if cell["kind"] == "test"}
+    for cell in cells:  # the hidden tests' text is not left lying around for student code to print
+        if cell["kind"] != "solution":
+            cell["source"] = ""
     shell = _make_shell(dict(trusted))
     namespace = shell.user_ns
     _limit_resources(job["memory_mb"], job["cpu_s"], job["nproc"])
