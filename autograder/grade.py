@@ -365,7 +365,8 @@ class Progress:
             self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} "
                               f"{elapsed:.0f} с  {counts}\033[K")
         else:
-            self.stream.write(f"[{self.done}/{self.total}] {outcome.student_id}: {outcome.score:g}/{max_score:g} "
+            shown = "".join(c if c.isprintable() else "?" for c in outcome.student_id)  # no terminal escapes
+            self.stream.write(f"[{self.done}/{self.total}] {shown}: {outcome.score:g}/{max_score:g} "
                               f"{outcome.status} ({elapsed:.0f} с)\n")
         self.stream.flush()
 

@@ -70,7 +70,7 @@ class Records:
             self._to_gradebook(outcome)
         row = {"student_id": outcome.student_id, "assignment": self.assignment.name,
                "score": _number(outcome.score), "max_score": _number(self.assignment.max_score),
-               "status": outcome.status, "notes": "; ".join(outcome.notes), "digest": digest}
+               "status": _inert(outcome.status), "notes": _inert("; ".join(outcome.notes)), "digest": digest}
         row.update({test_id: _number(points) for test_id, (points, _, _) in outcome.tests.items()})
         self.rows[outcome.student_id] = row
         with self.path.open("a", newline="", encoding="utf-8") as file:
@@ -113,6 +113,11 @@ def _open(db_url):
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     return Gradebook(db_url)
+
+
+def _inert(text):
+    """Text that a spreadsheet will not run as a formula (it may quote a student's file name)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _number(value):
