@@ -60,14 +60,22 @@ class Records:
             book.update_or_create_solution_cell(grade_id, name, name)
 
     def graded(self, student_id, digest):
-        """Whether an earlier run already graded exactly this submission."""
+        """Whether an earlier run already graded exactly this submission.
+
+        If so, its grades are written to the gradebook again: the ledger is the reference,
+        and the gradebook may be new (another --db) or have missed the row before a crash.
+        """
         row = self.rows.get(student_id)
-        return row is not None and row["digest"] == digest
+        if row is None or row["digest"] != digest:
+            return False
+        if not row["status"].startswith("bad student id"):
+            self._write_grades(student_id, {test.grade_id: float(row[test.grade_id]) for test in self.assignment.tests})
+        return True
 
     def record(self, outcome, digest):
         """Write one submission's grades: the gradebook first, then the ledger row."""
         if not outcome.problem_id:
-            self._to_gradebook(outcome)
+            self._write_grades(outcome.student_id, {test_id: points for test_id, (points, _, _) in outcome.tests.items()})
         row = {"student_id": outcome.student_id, "assignment": self.assignment.name,
                "score": _number(outcome.score), "max_score": _number(self.assignment.max_score),
                "status": _inert(outcome.status), "notes": _inert("; ".join(outcome.notes)), "digest": digest}
@@ -78,21 +86,21 @@ class Records:
             file.flush()
             os.fsync(file.fileno())
 
-    def _to_gradebook(self, outcome):
+    def _write_grades(self, student_id, points):
         from nbgrader.api import MissingEntry
         from sqlalchemy.exc import SAWarning
 
         name, book = self.assignment.name, self.gradebook
-        book.update_or_create_student(outcome.student_id)
+        book.update_or_create_student(student_id)
         try:
-            book.find_submission(name, outcome.student_id)
+            book.find_submission(name, student_id)
         except MissingEntry:
             with warnings.catch_warnings():
                 # nbgrader 0.9 builds the submission before adding it to the session; harmless.
                 warnings.simplefilter("ignore", SAWarning)
-                book.add_submission(name, outcome.student_id)
-        for test_id, (points, _, _) in outcome.tests.items():
-            book.find_grade(test_id, name, name, outcome.student_id).auto_score = points
+                book.add_submission(name, student_id)
+        for test_id, score in points.items():
+            book.find_grade(test_id, name, name, student_id).auto_score = score
         book.db.commit()
 
     def finish(self):
