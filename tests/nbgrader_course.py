@@ -25,7 +25,7 @@ def cell_scores(assignment, notebooks, course=None, workers=None):
     shared among ``workers`` concurrent `nbgrader autograde` runs (one per CPU by default),
     each in its own copy of the course. Returns ``(scores, log)``: scores maps a student id
     to {test cell grade_id: points earned}; a student whose notebook nbgrader could not
-    grade is missing, and the log says why.
+    grade or run to the end is missing, and the log says why.
     """
     students = list(notebooks)
     workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
@@ -55,8 +55,25 @@ def cell_scores(assignment, notebooks, course=None, workers=None):
                         submitted = gradebook.find_submission_notebook(Path(name).stem, assignment, student)
                     except MissingEntry:  # nbgrader could not grade it; the log says why
                         continue
-                    scores[student] = {grade.name: grade.score for grade in submitted.grades}
+                    ran, errors = _outcome(course / "autograded" / student / assignment / name)
+                    log += "".join(f"\n{student}: {error}" for error in errors)
+                    if ran:
+                        scores[student] = {grade.name: grade.score for grade in submitted.grades}
     return scores, log
+
+
+def _outcome(notebook):
+    """(every code cell was executed, the errors its cells raised) of an autograded notebook.
+
+    A kernel that never started (or died) leaves cells unrun and zero points everywhere,
+    which would pass for a notebook whose tests all failed.
+    """
+    if not notebook.is_file():
+        return False, ["no autograded notebook"]
+    cells = [c for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code"]
+    errors = [f"{c.metadata.get('nbgrader', {}).get('grade_id', 'cell')}: {o.ename}: {o.evalue}"
+              for c in cells for o in c.outputs if o.output_type == "error"]
+    return all(c.execution_count is not None for c in cells if c.source.strip()), errors
 
 
 def _env():

@@ -253,6 +253,12 @@ def _max_points(assignment):
             for c in _source(assignment).cells if _meta(c).get("grade")}
 
 
+def _errors(log, student):
+    """The errors that ``student``'s cells raised, or the end of nbgrader's log when there are none."""
+    lines = [line for line in log.splitlines() if line.startswith(f"{student}: ")]
+    return "\n".join(lines) or log[-3000:]
+
+
 def _mutant_cases():
     return [pytest.param(a, i, id=f"{a}-{i:02d}-{gid}") for a in ASSIGNMENTS
             for i, (gid, _, _) in enumerate(_mutants(a))]
@@ -345,7 +351,7 @@ def test_exercise_holds_no_solution(assignment):
 def test_solution_gets_full_marks(assignment, courses):
     scores, log, _ = _graded(assignment, courses)
     assert "solution" in scores, f"nbgrader did not grade the solution:\n{log[-3000:]}"
-    assert scores["solution"] == _max_points(assignment)
+    assert scores["solution"] == _max_points(assignment), f"the solution lost points:\n{_errors(log, 'solution')}"
 
 
 @pytest.mark.slow
@@ -364,6 +370,7 @@ def test_mutant_loses_points(assignment, index, courses):
     scores, log, owner = _graded(assignment, courses)
     student = owner[index]
     assert student in scores, f"nbgrader did not grade {student}:\n{log[-3000:]}"
+    assert scores.get("solution") == _max_points(assignment), "the solution itself lost points in this run"
     own = _test_cells(_source(assignment))[gid]
     earned = sum(scores[student][tid] for tid in own)
     full = sum(_max_points(assignment)[tid] for tid in own)
