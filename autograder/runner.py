@@ -253,13 +253,16 @@ def _run(job, send):
             continue
         if cell["kind"] == "solution":
             send("start", index)
-            result = shell.run_cell(cell["source"], store_history=False)
-            error = result.error_before_exec or result.error_in_exec
+            try:
+                result = shell.run_cell(cell["source"], store_history=False)
+                error = result.error_before_exec or result.error_in_exec
+            except BaseException as failure:  # noqa: BLE001 - e.g. an earlier cell broke IPython
+                error = failure
             if error is None:
                 send("done", index, True)
             else:
                 restore()  # the message is made by trusted code, not by what the cell patched
-                send("done", index, False, isinstance(error, MemoryError), msg=_describe(error))
+                send("done", index, False, issubclass(type(error), MemoryError), msg=_describe(error))
             dirty = True
         elif cell["kind"] == "test":
             if dirty:
