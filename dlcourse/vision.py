@@ -110,7 +110,7 @@ def make_scenes(n, *, size=64, max_objects=3, min_side=14, max_side=26, seed=0) 
             spot = _place(rng, taken, size, min_side, max_side)
             if spot is None:
                 break
-            taken.append((spot[0], spot[1], spot[2]))
+            taken.append(spot)
             kind = int(rng.integers(len(SHAPES)))
             pixels = _shape_mask(kind, *spot, size)
             if rng.random() < 0.5 and kind == 2:
@@ -182,6 +182,17 @@ def _conv(c_in, c_out, stride=1, dilation=1):
     )
 
 
+def _encoder(width):
+    """Convolutions down to stride 4: one to stride 2, the rest at stride 4, dilated so that a
+    cell sees an area larger than the largest object. CenterNet and UNet share this design,
+    so a trained detector's encoder can start a segmentation network."""
+    return nn.Sequential(
+        _conv(3, width // 2, stride=2),
+        nn.Sequential(_conv(width // 2, width, stride=2), _conv(width, width),
+                      _conv(width, width, dilation=2), _conv(width, width, dilation=4)),
+    )
+
+
 class SmallCNN(nn.Module):
     """An image classifier: two blocks of convolutions and pooling, then a linear layer.
 
@@ -214,17 +225,14 @@ class CenterNet(nn.Module):
 
     def __init__(self, num_classes=NUM_SHAPES, width=32):
         super().__init__()
-        self.body = nn.Sequential(
-            _conv(3, width // 2, stride=2), _conv(width // 2, width, stride=2),
-            _conv(width, width), _conv(width, width, dilation=2), _conv(width, width, dilation=4),
-        )
+        self.encoder = _encoder(width)
         self.heat = nn.Conv2d(width, num_classes, 1)
         self.box = nn.Conv2d(width, 4, 1)
         # Start from a score of about 0.01 everywhere: most cells are background.
         nn.init.constant_(self.heat.bias, -4.6)
 
     def forward(self, x):
-        features = self.body(x)
+        features = self.encoder(x)
         return self.heat(features), self.box(features)
 
 
@@ -310,7 +318,8 @@ def suppress(detections, iou_threshold=0.5):
     kept = []
     for boxes, scores, labels in detections:
         # Shifting each class far apart makes one NMS call act class by class.
-        shifted = boxes + labels[:, None].float() * (boxes.max().clamp(min=0) + 1)
+        span = boxes.abs().max() + 1 if len(boxes) else 0
+        shifted = boxes + labels[:, None].float() * span
         keep = non_max_suppression(shifted, scores, iou_threshold)
         kept.append((boxes[keep], scores[keep], labels[keep]))
     return kept
@@ -395,33 +404,31 @@ def match_detections(detections, boxes, labels, *, iou_threshold=0.5):
 # --------------------------------------------------------------------------- segmentation
 
 class UNet(nn.Module):
-    """A small U-Net (Ronneberger et al., 2015): an encoder that halves the image twice, a
-    decoder that doubles it back, and skip connections that bring the fine detail of each
+    """A small U-Net (Ronneberger et al., 2015): an encoder that shrinks the image twice, a
+    decoder that enlarges it back, and skip connections that bring the fine detail of each
     encoder level to the decoder level of the same size. Outputs a score per class per pixel.
 
-    Most of the work happens at a quarter of the resolution, where dilated convolutions see
-    a whole object (its shape decides its class); full resolution gets one convolution on
-    each side, enough for sharp edges and cheap on a CPU.
+    The encoder has the same layers as ``CenterNet``'s, so it can start from a trained
+    detector's weights (``unet.encoder.load_state_dict(detector.encoder.state_dict())``),
+    which already tell the shapes apart. Full resolution gets one narrow convolution on
+    the image, enough for sharp edges and cheap on a CPU.
     """
 
-    def __init__(self, num_classes=NUM_SEGMENT_CLASSES, width=16):
+    def __init__(self, num_classes=NUM_SEGMENT_CLASSES, width=32):
         super().__init__()
-        self.enc1 = _conv(3, width)
-        self.enc2 = nn.Sequential(_conv(width, 2 * width), _conv(2 * width, 2 * width))
-        self.bottom = nn.Sequential(_conv(2 * width, 4 * width), _conv(4 * width, 4 * width, dilation=2),
-                                    _conv(4 * width, 4 * width, dilation=4))
-        self.up2 = nn.ConvTranspose2d(4 * width, 2 * width, 2, stride=2)
-        self.dec2 = _conv(4 * width, 2 * width)
-        self.up1 = nn.ConvTranspose2d(2 * width, width, 2, stride=2)
-        self.dec1 = _conv(2 * width, width)
-        self.head = nn.Conv2d(width, num_classes, 1)
+        self.full = _conv(3, width // 4)
+        self.encoder = _encoder(width)
+        self.up2 = nn.ConvTranspose2d(width, width // 2, 2, stride=2)
+        self.dec2 = _conv(width, width // 2)
+        self.up1 = nn.ConvTranspose2d(width // 2, width // 4, 2, stride=2)
+        self.dec1 = _conv(width // 2, width // 4)
+        self.head = nn.Conv2d(width // 4, num_classes, 1)
 
     def forward(self, x):
-        e1 = self.enc1(x)
-        e2 = self.enc2(F.max_pool2d(e1, 2))
-        b = self.bottom(F.max_pool2d(e2, 2))
-        d2 = self.dec2(torch.cat([self.up2(b), e2], dim=1))
-        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+        half = self.encoder[0](x)
+        quarter = self.encoder[1](half)
+        d2 = self.dec2(torch.cat([self.up2(quarter), half], dim=1))
+        d1 = self.dec1(torch.cat([self.up1(d2), self.full(x)], dim=1))
         return self.head(d1)
 
 

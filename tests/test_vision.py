@@ -69,6 +69,8 @@ def test_suppress_works_class_by_class():
     assert len(kept[0]) == 2  # the same place, but different classes
     kept = V.suppress([(boxes, torch.tensor([0.9, 0.8]), torch.tensor([2, 2]))])[0]
     assert kept[1].tolist() == [pytest.approx(0.9)]
+    nothing = V.suppress([(boxes[:0], torch.zeros(0), torch.zeros(0, dtype=torch.int64))])[0]
+    assert [len(part) for part in nothing] == [0, 0, 0]
 
 
 def _perfect_outputs(scenes):
@@ -117,7 +119,7 @@ def test_models_output_shapes():
     assert V.SmallCNN(2, width=8)(torch.zeros(2, 1, 25, 25)).shape == (2, 2)
     heat, box = V.CenterNet()(torch.zeros(2, 3, 64, 64))
     assert heat.shape == (2, len(V.SHAPES), 16, 16) and box.shape == (2, 4, 16, 16)
-    assert V.UNet(width=4)(torch.zeros(2, 3, 64, 64)).shape == (2, len(V.SEGMENT_CLASSES), 64, 64)
+    assert V.UNet(width=8)(torch.zeros(2, 3, 64, 64)).shape == (2, len(V.SEGMENT_CLASSES), 64, 64)
 
 
 def test_detector_loss_drops_over_a_few_steps(scenes):
@@ -156,3 +158,10 @@ def test_paste_puts_masked_pixels_only():
     assert background.sum() == 0  # the original is not changed
     with pytest.raises(ValueError):
         V.paste(image, mask, background, top=3, left=0)
+
+
+def test_unet_can_start_from_the_detectors_encoder():
+    detector, unet = V.CenterNet(width=8), V.UNet(width=8)
+    unet.encoder.load_state_dict(detector.encoder.state_dict())
+    for ours, theirs in zip(unet.encoder.parameters(), detector.encoder.parameters()):
+        assert torch.equal(ours, theirs)
