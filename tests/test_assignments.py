@@ -1,8 +1,9 @@
 """Every graded assignment in solutions/: its structure, its generated exercise and its grading.
 
 Grading goes through real nbgrader (tests/nbgrader_course.py): the solution must get full
-marks, the untouched exercise zero, and every wrong implementation in
-tests/mutants/<assignment>.py must lose points in the test cells of the function it breaks.
+marks, the untouched exercise zero, every wrong implementation in tests/mutants/<assignment>.py
+(``MUTANTS``) must lose points in the test cells of the function it breaks, and every correct
+answer written another way (``ALTERNATIVES``, optional) must get full marks.
 """
 
 import ast
@@ -151,14 +152,23 @@ def _spec_names(assignment):
 # ---- grading all at once -------------------------------------------------------------------
 
 @functools.cache
-def _mutants(assignment):
+def _mutant_module(assignment):
     path = MUTANTS_DIR / f"{assignment}.py"
     if not path.is_file():
-        return ()
+        return None
     spec = importlib.util.spec_from_file_location(f"mutants_{assignment}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return tuple(module.MUTANTS)
+    return module
+
+
+def _mutants(assignment):
+    return tuple(getattr(_mutant_module(assignment), "MUTANTS", ()))
+
+
+def _alternatives(assignment):
+    """Correct answers written differently from the solution (optional ``ALTERNATIVES``)."""
+    return tuple(getattr(_mutant_module(assignment), "ALTERNATIVES", ()))
 
 
 def _submission(exercise, answers):
@@ -244,8 +254,22 @@ def _graded(assignment, courses):
             answers[gid] = mutants[index][2]
             owner[index] = student
         notebooks[student] = _submission(exercise, answers)
+    for student, answers in _alternative_rounds(assignment).items():
+        notebooks[student] = _submission(exercise, {**solutions, **answers})
     scores, log = cell_scores(assignment, notebooks, course=_released(assignment, courses)[1])
     return scores, log, owner
+
+
+def _alternative_rounds(assignment):
+    """Student id -> answers: the k-th correct alternative of every function shares notebook k.
+
+    Correct answers cannot mask each other, so one notebook per round is enough.
+    """
+    rounds = {}
+    for gid, _, code in _alternatives(assignment):
+        number = sum(1 for answers in rounds.values() if gid in answers)
+        rounds.setdefault(f"alternatives-{number:02d}", {})[gid] = code
+    return rounds
 
 
 def _max_points(assignment):
@@ -360,6 +384,16 @@ def test_untouched_exercise_gets_zero(assignment, courses):
     scores, log, _ = _graded(assignment, courses)
     assert "exercise" in scores, f"nbgrader did not grade the untouched exercise:\n{log[-3000:]}"
     assert scores["exercise"] == {tid: 0.0 for tid in _max_points(assignment)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if _alternatives(a)])
+def test_correct_alternatives_get_full_marks(assignment, courses):
+    scores, log, _ = _graded(assignment, courses)
+    for student in _alternative_rounds(assignment):
+        assert student in scores, f"nbgrader did not grade {student}:\n{log[-3000:]}"
+        assert scores[student] == _max_points(assignment), (
+            f"a correct answer written differently lost points:\n{_errors(log, student)}")
 
 
 @pytest.mark.slow

@@ -255,3 +255,66 @@ def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
     return w, b, losses
 """),
 ]
+
+ALTERNATIVES = [
+    ("gd_step", "NumPy ufuncs", """
+def gd_step(w, grad, lr):
+    return np.subtract(w, np.multiply(lr, grad))
+"""),
+    ("gd_step", "a copy updated in place", """
+def gd_step(w, grad, lr):
+    w = np.array(w, dtype=float)
+    w -= lr * np.asarray(grad)
+    return w if w.ndim else float(w)
+"""),
+    ("mse", "dot product of the residuals", """
+def mse(y_true, y_pred):
+    d = y_true - y_pred
+    return d @ d / len(d)
+"""),
+    ("mse", "array method, residual the other way", """
+def mse(y_true, y_pred):
+    return ((y_pred - y_true) ** 2).mean()
+"""),
+    ("linear_regression_gradients", "a loop over the examples", """
+def linear_regression_gradients(X, y, w, b):
+    n, d = X.shape
+    dw, db = np.zeros(d), 0.0
+    for i in range(n):
+        residual = y[i] - (X[i] @ w + b)
+        dw += X[i] * residual
+        db += residual
+    return -2 * dw / n, float(-2 * db / n)
+"""),
+    ("linear_regression_gradients", "prediction minus target", """
+def linear_regression_gradients(X, y, w, b):
+    error = X @ w + b - y
+    return 2 * X.T @ error / len(y), 2 * error.mean()
+"""),
+    ("minibatch_indices", "np.split at multiples of batch_size", """
+def minibatch_indices(n, batch_size, rng):
+    return np.split(rng.permutation(n), range(batch_size, n, batch_size))
+"""),
+    ("minibatch_indices", "rng.shuffle of arange and a while loop", """
+def minibatch_indices(n, batch_size, rng):
+    order = np.arange(n)
+    rng.shuffle(order)
+    chunks, start = [], 0
+    while start < n:
+        chunks.append(order[start:start + batch_size])
+        start += batch_size
+    return chunks
+"""),
+    ("fit_linear_regression", "preallocated losses, batch_size or n", """
+def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
+    rng = np.random.default_rng(seed)
+    w, b = np.zeros(X.shape[1]), 0
+    losses = np.empty(epochs)
+    for epoch in range(epochs):
+        for rows in minibatch_indices(len(y), batch_size or len(y), rng):
+            grads = linear_regression_gradients(X[rows], y[rows], w, b)
+            w, b = gd_step(w, grads[0], lr), gd_step(b, grads[1], lr)
+        losses[epoch] = mse(y, X @ w + b)
+    return w, float(b), losses
+"""),
+]

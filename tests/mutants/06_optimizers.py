@@ -279,3 +279,81 @@ class RMSProp:
     ("torch_momentum", "exponential average of gradients", _torch().replace(
         '.add_(p.grad)', '.add_(p.grad, alpha=1 - group["momentum"])')),
 ]
+
+ALTERNATIVES = [
+    ("sgd", "np.subtract with out=", """
+class SGD:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def step(self, params, grads):
+        for i in range(len(params)):
+            np.subtract(params[i], self.lr * grads[i], out=params[i])
+"""),
+    ("momentum", "v = mu v - lr g, p += v, state keyed by id", """
+class Momentum:
+    def __init__(self, lr, momentum=0.9):
+        self.lr, self.momentum, self.velocity = lr, momentum, {}
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            v = self.momentum * self.velocity.get(id(p), np.zeros_like(p)) - self.lr * g
+            self.velocity[id(p)] = v
+            p += v
+"""),
+    ("rmsprop", "torch's order of operations, state keyed by index", """
+class RMSProp:
+    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8):
+        self.lr, self.alpha, self.eps, self.state = lr, alpha, eps, {}
+
+    def step(self, params, grads):
+        for i, (p, g) in enumerate(zip(params, grads)):
+            s = self.state.setdefault(i, np.zeros_like(p))
+            s[:] = s * self.alpha + (1 - self.alpha) * g * g
+            avg = np.sqrt(s) + self.eps
+            p[:] = p - self.lr * g / avg
+"""),
+    ("adam", "torch's step size and denominator, per-parameter step count", """
+class Adam:
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        self.lr, self.betas, self.eps, self.state = lr, betas, eps, {}
+
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for i, (p, g) in enumerate(zip(params, grads)):
+            st = self.state.setdefault(i, {"step": 0, "m": np.zeros_like(p), "v": np.zeros_like(p)})
+            st["step"] += 1
+            st["m"] = beta1 * st["m"] + (1 - beta1) * g
+            st["v"] = beta2 * st["v"] + (1 - beta2) * g * g
+            denom = np.sqrt(st["v"]) / math.sqrt(1 - beta2 ** st["step"]) + self.eps
+            p -= self.lr / (1 - beta1 ** st["step"]) * st["m"] / denom
+"""),
+    ("lr_schedules", "math.floor and NumPy's cosine", """
+def step_decay(lr0, epoch, step_size, gamma=0.1):
+    return lr0 * gamma ** math.floor(epoch / step_size)
+
+
+def cosine_annealing(lr0, t, T, lr_min=0.0):
+    return lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * t / T))
+"""),
+    ("torch_momentum", "p.data and torch.clone, closure without enable_grad", """
+class MomentumSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "buf" not in state:
+                    buf = state["buf"] = torch.clone(p.grad.data).detach()
+                else:
+                    buf = state["buf"]
+                    buf.mul_(group["momentum"]).add_(p.grad.data)
+                p.data.add_(buf, alpha=-group["lr"])
+        return loss
+"""),
+]
