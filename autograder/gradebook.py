@@ -9,7 +9,6 @@ notebook and the student's files) is unchanged. At the end the file is rewritten
 import csv
 import importlib
 import os
-import sys
 import threading
 import warnings
 from pathlib import Path
@@ -25,8 +24,27 @@ class Records:
         self.columns = FIXED_COLUMNS + [test.grade_id for test in assignment.tests] + TAIL_COLUMNS
         self.rows = self._previous()
         self._rewrite()
-        self.gradebook = _open(db_url or f"sqlite:///{Path(out).resolve() / 'gradebook.db'}")
-        self._declare()
+        self._resync = []
+        # Opening nbgrader's gradebook takes seconds (imports, tables): it happens meanwhile.
+        url = db_url or f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
+        self._opening = threading.Thread(target=self._open_meanwhile, args=(url,), daemon=True)
+        self._opened = None
+        self._opening.start()
+
+    def _open_meanwhile(self, db_url):
+        try:
+            book = _open(db_url)
+            self._declare(book)
+            self._opened = book
+        except Exception as error:  # noqa: BLE001 - raised where the gradebook is used
+            self._opened = error
+
+    @property
+    def gradebook(self):
+        self._opening.join()
+        if isinstance(self._opened, Exception):
+            raise self._opened
+        return self._opened
 
     def _previous(self):
         """Rows of an earlier run with the same columns; a torn last line is dropped."""
@@ -50,8 +68,8 @@ class Records:
             os.fsync(file.fileno())
         os.replace(temporary, self.path)
 
-    def _declare(self):
-        name, book = self.assignment.name, self.gradebook
+    def _declare(self, book):
+        name = self.assignment.name
         book.update_or_create_assignment(name)
         book.update_or_create_notebook(name, name)
         for test in self.assignment.tests:
@@ -69,7 +87,7 @@ class Records:
         if row is None or row["digest"] != digest:
             return False
         if not row["status"].startswith("bad student id"):
-            self._write_grades(student_id, {test.grade_id: float(row[test.grade_id]) for test in self.assignment.tests})
+            self._resync.append(row)
         return True
 
     def record(self, outcome, digest):
@@ -105,6 +123,9 @@ class Records:
 
     def finish(self):
         self._rewrite()
+        for row in self._resync:
+            self._write_grades(row["student_id"], {test.grade_id: float(row[test.grade_id])
+                                                   for test in self.assignment.tests})
         self.gradebook.close()
 
 
@@ -114,12 +135,29 @@ def preload():
 
 
 def _open(db_url):
-    from nbgrader.api import Gradebook
+    """nbgrader's Gradebook; a new database gets its tables here, in-process.
 
-    # A new gradebook asks the `alembic` command for its schema version: find the venv's.
-    venv_bin = str(Path(sys.executable).parent)
-    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    nbgrader would ask a separate `alembic` process for the schema version (seconds);
+    alembic's ScriptDirectory gives the same head from nbgrader's migration scripts.
+    """
+    import nbgrader
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(db_url)
+    try:
+        if not inspect(engine).get_table_names():
+            config = Config()
+            config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+            head = ScriptDirectory.from_config(config).get_current_head()
+            Base.metadata.create_all(bind=engine)
+            with engine.begin() as connection:
+                connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
+    finally:
+        engine.dispose()
     return Gradebook(db_url)
 
 

@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ["-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.runner as r; r.main()"]
 BASE_UID = 61000  # worker k runs as BASE_UID + k, so that workers cannot signal each other
 STARTUP_TIMEOUT_S = 180  # Python, numpy, torch and IPython imports, under load
-MEMORY_POLL_S = 0.1
+END_GRACE_S = 2.0  # after "end", output still drains until the runner exits
+MEMORY_POLL_S = 0.1  # RLIMIT_AS stops a fast allocation at once; this catches the process tree
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 OUTPUT_CAP = 2**20
 TMPFS_BYTES = 256 * 2**20
 NPROC = 256
@@ -187,7 +189,7 @@ class _Watch:
         self.phase = "startup"
         self.cell = None
         self.cell_started = 0.0
-        self.ended = False
+        self.ended = 0.0  # when the runner said "end"
         self.memory_peak = 0
 
     def run(self):
@@ -255,8 +257,8 @@ class _Watch:
                 if used > self.limits.memory_mb * 2**20:
                     return self._stop(process, "memory limit",
                                       f"память превысила {self.limits.memory_mb} МБ")
-            if self.ended:
-                break
+            if self.ended and (open_pipes < 2 or now - self.ended > END_GRACE_S):
+                break  # the runner has exited, or has had its moment to
         returncode = process.wait()
         if not self.ended and not self.result.failure:
             near_limit = self.memory_peak > 0.8 * self.limits.memory_mb * 2**20
@@ -322,11 +324,11 @@ class _Watch:
         elif kind == "changes":
             self.result.changes.update(message.split("\n"))
         elif kind == "end":
-            self.ended = True
+            self.ended = time.monotonic()
         elif kind in ("setup_error", "crash"):
             self.result.failure = f"{kind}: {message}"
             self._set_status("grader error")
-            self.ended = True
+            self.ended = time.monotonic()
 
 
 def stop_all():
@@ -348,20 +350,32 @@ def _feed(stream, payload):
         pass
 
 
+def _descendants(pid):
+    """``pid`` and every process below it, from /proc/<pid>/task/*/children (no scan of /proc)."""
+    found, queue = [], [pid]
+    while queue and len(found) < 4 * NPROC:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    queue.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
+
+
 def _private_memory(pid):
     """Resident memory not shared with files (numpy's and torch's libraries), of the whole tree."""
-    try:
-        top = psutil.Process(pid)
-        total = 0
-        for process in [top, *top.children(recursive=True)]:
-            try:
-                info = process.memory_info()
-                total += info.rss - info.shared
-            except psutil.Error:
-                pass
-        return total
-    except psutil.Error:
-        return 0
+    pages = 0
+    for process in _descendants(pid):
+        try:
+            with open(f"/proc/{process}/statm") as statm:
+                fields = statm.read().split()
+            pages += int(fields[1]) - int(fields[2])  # resident minus file-backed shared
+        except (OSError, IndexError, ValueError):
+            pass
+    return pages * PAGE_BYTES
 
 
 def _exit_reason(returncode):
