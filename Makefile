@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv book test exercises grade lint clean benchmark
+.PHONY: venv book test exercises grade lint clean benchmark benchmark-grading
 
 venv: $(STAMP)
 
@@ -25,11 +25,12 @@ exercises: $(STAMP)
 	$(PY) -m autograder release --all
 
 grade: $(STAMP)
-	$(PY) -m autograder grade 05_gradient_descent autograder/sample_submissions/05_gradient_descent --out _build/grades/05_gradient_descent
+	$(PY) -m autograder grade 05_gradient_descent autograder/sample_submissions/05_gradient_descent --out _build/grades/05_gradient_descent --timeout 10
 
 # The browser test reads the built book, so the book is built (or found up to date) first.
 test: book
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_bwrap.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -37,6 +38,9 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark_build.py
+
+benchmark-grading: $(STAMP)
+	$(PY) scripts/benchmark_grading.py
 
 clean:
 	rm -rf _build
