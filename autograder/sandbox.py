@@ -4,7 +4,7 @@ The strongest mechanism present is used, and anything weaker is announced loudly
 
 * ``bwrap`` (bubblewrap): new pid, network, IPC and UTS namespaces; a root file system that
   holds read-only binds of only what Python needs (the system's /usr, the base Python, the
-  venv, the repository's ``dlcourse/`` and ``autograder/``) and a private tmpfs as the
+  venv, the repository's ``autograder/`` and the test helpers ``dlcourse/checks.py``) and a private tmpfs as the
   working folder; the process dies with the grader, and all of its processes die with it.
 * ``unshare`` (util-linux, root only): the same namespaces, but the whole file system is seen.
 * ``rlimits``: limits alone.
@@ -95,7 +95,10 @@ def _bwrap_command(python):
     """bwrap arguments that expose read-only only what the runner needs."""
     base = Path(sys.base_prefix).resolve()
     venv = Path(sys.prefix).resolve()
-    binds = [Path("/usr"), base, venv, ROOT / "autograder", ROOT / "dlcourse"]
+    # Of the course's package only the test helpers: a submission must not import the
+    # chapters' ready-made code (conv2d, gram_matrix, ...) in place of its own answers.
+    helpers = [ROOT / "dlcourse" / name for name in ("__init__.py", "checks.py")]
+    binds = [Path("/usr"), base, venv, ROOT / "autograder", *helpers]
     command = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     if os.geteuid() != 0:

@@ -214,4 +214,9 @@ CASES = [
     Case("Иванов Пётр", {"mse": WRONG_MSE}, passed=("gd_step", *AFTER_MSE), failed=("mse",)),
     Case("学生 王", passed=ALL),
     Case("emoji 😀 id", {"gd_step": WRONG_GD_STEP}, failed=("gd_step",)),
+    # Only the test helpers of the course's package are inside the sandbox, not the chapters' code.
+    Case("imports_course_code",
+         {"gd_step": "from dlcourse.images import conv2d\n"
+                     "def gd_step(w, grad, lr):\n    return w - lr * grad\n"},
+         status="ok", passed=("mse", *AFTER_MSE), failed=("gd_step", "fit_linear_regression")),
 ]
