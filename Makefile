@@ -29,8 +29,7 @@ grade: $(STAMP)
 
 # The browser test reads the built book, so the book is built (or found up to date) first.
 test: book
-	bash scripts/ensure_chromium.sh
-	bash scripts/ensure_bwrap.sh
+	bash scripts/ensure_system_tools.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -53,10 +53,10 @@ ENVIRONMENT = {
 WARNINGS = {
     "unshare": "bubblewrap (bwrap) не найден: песочница на unshare — сеть, процессы и пользователь "
                "изолированы, но файловая система видна целиком (решения могут читать solutions/). "
-               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_bwrap.sh).",
+               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_system_tools.sh).",
     "rlimits": "ни bubblewrap, ни unshare недоступны: работает только ограничение ресурсов (rlimits) "
                "и отдельный пользователь — нет изоляции сети и файловой системы. "
-               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_bwrap.sh).",
+               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_system_tools.sh).",
 }
 
 

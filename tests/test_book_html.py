@@ -148,7 +148,7 @@ def _chromium():
             return path
     pytest.fail(
         "No Chromium found for the browser test: install Debian's package "
-        "(sudo apt-get install chromium, or run scripts/ensure_chromium.sh)."
+        "(sudo apt-get install chromium, or run scripts/ensure_system_tools.sh)."
     )
 
 
