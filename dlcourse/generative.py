@@ -152,10 +152,11 @@ def brushstroke_painting(size=256, strokes=1800, seed=0):
 class Generator(nn.Module):
     """DCGAN generator: a noise vector ``z`` → a 1×16×16 image in [-1, 1].
 
-    A linear layer makes a 4×4 map, and two transposed convolutions double its size twice.
+    A linear layer makes a 4×4 map, two transposed convolutions double its size twice, and
+    a 3×3 convolution at full size mixes the channels into one.
     """
 
-    def __init__(self, z_dim=32, width=64):
+    def __init__(self, z_dim=32, width=32):
         super().__init__()
         self.z_dim = z_dim
         self.project = nn.Sequential(
@@ -164,7 +165,8 @@ class Generator(nn.Module):
         )
         self.upsample = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh(),
+            nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(),
+            nn.Conv2d(width // 2, 1, 3, padding=1), nn.Tanh(),
         )
 
     def forward(self, z):
@@ -172,14 +174,20 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """DCGAN discriminator: a 1×16×16 image → one logit, "real" when positive."""
+    """DCGAN discriminator: a 1×16×16 image → one logit, "real" when positive.
 
-    def __init__(self, width=64):
+    Spectral normalisation (Miyato et al., 2018) caps how sharply each layer can change its
+    output; without it the discriminator wins this small data set outright and the
+    generator's gradient fades.
+    """
+
+    def __init__(self, width=32):
         super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * width * 4 * 4, 1),
+            sn(nn.Conv2d(1, width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+            nn.Flatten(), sn(nn.Linear(2 * width * 4 * 4, 1)),
         )
 
     def forward(self, image):
