@@ -109,7 +109,10 @@ def _bwrap_command(python):
             command += ["--symlink", os.readlink(link), str(link)]
         elif link.is_dir():
             binds.append(link)
-    made = set()
+    # The scratch tmpfs comes first, so that a checkout or venv under /tmp (as in a CI clone)
+    # is bound on top of it instead of being hidden by it.
+    command += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
     for path in binds:
         for parent in _ancestors(path):
             if parent not in made and parent not in binds:
@@ -118,8 +121,7 @@ def _bwrap_command(python):
         command += ["--ro-bind", str(path), str(path)]
     for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
         command += ["--ro-bind-try", etc, etc]
-    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMPFS_BYTES),
-                "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
     for name, value in ENVIRONMENT.items():
         command += ["--setenv", name, value]
     if os.geteuid() == 0:
