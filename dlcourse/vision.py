@@ -317,8 +317,8 @@ def suppress(detections, iou_threshold=0.5):
     """Class-wise NMS of each image's ``(boxes, scores, labels)``."""
     kept = []
     for boxes, scores, labels in detections:
-        # Shifting each class far apart makes one NMS call act class by class.
-        span = boxes.abs().max() + 1 if len(boxes) else 0
+        # Shifting each class by more than the boxes' extent makes one NMS call act class by class.
+        span = boxes.max() - boxes.min() + 1 if len(boxes) else 0
         shifted = boxes + labels[:, None].float() * span
         keep = non_max_suppression(shifted, scores, iou_threshold)
         kept.append((boxes[keep], scores[keep], labels[keep]))
@@ -408,16 +408,21 @@ class UNet(nn.Module):
     decoder that enlarges it back, and skip connections that bring the fine detail of each
     encoder level to the decoder level of the same size. Outputs a score per class per pixel.
 
+    A pixel's class depends on the shape of its whole object, which only the coarsest level
+    sees. So, as in FCN (Long, Shelhamer, Darrell, 2015), that level also predicts the
+    classes on its own 16×16 grid, and the decoder's output is added to those scores,
+    enlarged: the coarse scores say which shape, the decoder makes the edges sharp. Without
+    this path the small decoder learned edges first and never the shapes.
+
     The encoder has the same layers as ``CenterNet``'s, so it can start from a trained
-    detector's weights (``unet.encoder.load_state_dict(detector.encoder.state_dict())``),
-    which already tell the shapes apart. Full resolution gets one narrow convolution on
-    the image, enough for sharp edges and cheap on a CPU.
+    detector's weights (``unet.encoder.load_state_dict(detector.encoder.state_dict())``).
     """
 
     def __init__(self, num_classes=NUM_SEGMENT_CLASSES, width=32):
         super().__init__()
         self.full = _conv(3, width // 4)
         self.encoder = _encoder(width)
+        self.coarse = nn.Conv2d(width, num_classes, 1)
         self.up2 = nn.ConvTranspose2d(width, width // 2, 2, stride=2)
         self.dec2 = _conv(width, width // 2)
         self.up1 = nn.ConvTranspose2d(width // 2, width // 4, 2, stride=2)
@@ -429,7 +434,8 @@ class UNet(nn.Module):
         quarter = self.encoder[1](half)
         d2 = self.dec2(torch.cat([self.up2(quarter), half], dim=1))
         d1 = self.dec1(torch.cat([self.up1(d2), self.full(x)], dim=1))
-        return self.head(d1)
+        coarse = F.interpolate(self.coarse(quarter), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return self.head(d1) + coarse
 
 
 def confusion_matrix(pred, target, num_classes):

@@ -69,6 +69,10 @@ def test_suppress_works_class_by_class():
     assert len(kept[0]) == 2  # the same place, but different classes
     kept = V.suppress([(boxes, torch.tensor([0.9, 0.8]), torch.tensor([2, 2]))])[0]
     assert kept[1].tolist() == [pytest.approx(0.9)]
+    # Boxes that stick out of the image (negative coordinates) still stay within their class.
+    spread = torch.tensor([[10.0, 10, 30, 30], [-21, -21, -1, -1]])
+    kept = V.suppress([(spread, torch.tensor([0.9, 0.8]), torch.tensor([0, 1]))])[0]
+    assert len(kept[0]) == 2
     nothing = V.suppress([(boxes[:0], torch.zeros(0), torch.zeros(0, dtype=torch.int64))])[0]
     assert [len(part) for part in nothing] == [0, 0, 0]
 
