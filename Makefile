@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv book test exercises grade lint clean benchmark benchmark-grading
+.PHONY: venv book test exercises grade lint clean benchmark benchmark-grading benchmark-training
 
 venv: $(STAMP)
 
@@ -40,6 +40,9 @@ benchmark: $(STAMP)
 
 benchmark-grading: $(STAMP)
 	$(PY) scripts/benchmark_grading.py
+
+benchmark-training: $(STAMP)
+	$(PY) scripts/benchmark_training.py --out _build/benchmark_training.md
 
 clean:
 	rm -rf _build
