@@ -102,3 +102,17 @@ def assert_raises(exception, function, *args, what, **kwargs):
     except Exception as error:  # noqa: BLE001 - any other error is the student's answer
         fail(f"{what}: ожидалось исключение {exception.__name__}, возникло {type(error).__name__}: {error}")
     fail(f"{what}: ожидалось исключение {exception.__name__}, но функция завершилась без ошибки")
+
+
+def on_student_side(function):
+    """Mark a setup helper that exercises the student's objects where they live.
+
+    In a plain notebook, and under stock nbgrader, this is the function itself. The course's
+    grader keeps tests and the student's code in separate processes; it runs a function
+    marked so in the student's process and hands the test only its plain result (numbers,
+    strings, arrays, tensors, lists, dicts). Use it for contracts that a call across the
+    boundary cannot carry, such as a ``torch.optim.Optimizer`` subclass stepping tensors
+    whose gradients come from ``backward()``. Compute every expected value outside it.
+    """
+    function.__student_side__ = True
+    return function
