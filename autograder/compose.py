@@ -7,14 +7,21 @@ come from the instructor's notebook, so whatever else the student changed cannot
 
 import ast
 import json
+import re
 import threading
 from dataclasses import dataclass, field
+
+from autograder import settings
 
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # CPython 3.11's ast.parse may fail with "AST constructor recursion depth mismatch" when two
 # threads parse at once (gh-106905); the grader's workers are threads.
 _PARSE_LOCK = threading.Lock()
 MAX_NOTEBOOK_BYTES = 64 * 2**20
+
+
+class MalformedAssignment(ValueError):
+    """The instructor's notebook cannot be read as an nbgrader source notebook."""
 
 
 class InvalidNotebook(ValueError):
@@ -38,8 +45,6 @@ class Assignment:
     names: dict  # solution grade_id -> top-level names its cell defines
     stubs: dict  # solution grade_id -> source given to students
     grade_ids: set  # every grade_id of the notebook, to recognise another assignment's file
-    allowed_changes: set = field(default_factory=set)  # what trusted code itself replaces in tests
-    imports: list = field(default_factory=list)  # modules the instructor's cells import, imported first
 
     @property
     def tests(self):
@@ -89,7 +94,7 @@ def _parse(source):
 
 
 def defined_names(source):
-    """Top-level names a cell defines (functions, classes, assignments, imports)."""
+    """Top-level names the instructor's cell defines (functions, classes, assignments): the graded names."""
     try:
         tree = _parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -101,25 +106,18 @@ def defined_names(source):
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
 
 
-def imported_modules(sources):
-    """Top-level modules that ``sources`` import anywhere, to import them before student code."""
-    modules = set()
-    for source in sources:
-        try:
-            tree = _parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.add(node.module)
-    return sorted(modules)
+_TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)|^class[ \t]+([A-Za-z_]\w*)"
+                        r"|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
+def scanned_names(text):
+    """Top-level names a student's cell seems to define, found in linear time without parsing it."""
+    if len(text) > settings.MAX_NAME_SCAN_BYTES:
+        return set()
+    return {next(group for group in match.groups() if group) for match in _TOP_LEVEL.finditer(text)}
 
 
 def _stub_source(source, stub):
@@ -140,7 +138,13 @@ def _stub_source(source, stub):
 
 def load_assignment(name, path, stub):
     """Read the instructor's notebook (trusted) into the cells that grading runs."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return _load_assignment(name, json.loads(path.read_text(encoding="utf-8")), stub)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise MalformedAssignment(f"{type(error).__name__}: {error}") from None
+
+
+def _load_assignment(name, notebook, stub):
     cells, names, stubs, grade_ids, seen_solution = [], {}, {}, set(), False
     for raw in notebook["cells"]:
         meta, source = nbgrader_meta(raw), source_text(raw.get("source"))
@@ -159,9 +163,9 @@ def load_assignment(name, path, stub):
         elif not seen_solution:
             cells.append(Cell("setup", source))
         # Other code cells after the first answer are demonstrations: tests may not rely on them.
-    imports = imported_modules([cell.source for cell in cells] + [source_text(raw.get("source"))
-                                                                  for raw in notebook["cells"]])
-    return Assignment(name, cells, names, stubs, grade_ids, imports=imports)
+    if not any(cell.kind == "test" for cell in cells):
+        raise ValueError("в тетради нет ни одной ячейки с тестом (nbgrader grade)")
+    return Assignment(name, cells, names, stubs, grade_ids)
 
 
 def _cells_of(notebook):
@@ -220,7 +224,7 @@ def extract_answers(data, assignment):
         if grade_id in answers.sources or not names:
             continue
         for text, meta in code_cells:
-            if meta.get("grade_id") not in assignment.grade_ids and names <= defined_names(text):
+            if meta.get("grade_id") not in assignment.grade_ids and names <= scanned_names(text):
                 answers.sources[grade_id] = text
                 answers.notes.append(f"ячейка {grade_id} без своих метаданных nbgrader: найдена по имени функции")
                 break

@@ -8,18 +8,8 @@ import html
 import os
 from pathlib import Path
 
-STATUS_TEXT = {
-    "ok": "проверено",
-    "timeout": "остановлено по времени",
-    "kernel died": "процесс проверки аварийно завершился",
-    "memory limit": "превышен лимит памяти",
-    "invalid notebook": "файл не читается как тетрадь Jupyter",
-    "no notebook": "тетрадь не найдена",
-    "other assignment": "тетрадь от другого задания",
-    "no solution cells": "в тетради нет ячеек решения",
-    "tampering": "решение вмешивалось в проверку",
-    "grader error": "ошибка проверяющей системы",
-}
+from autograder.outcome import STATUSES
+
 STYLE = """
 body { font-family: sans-serif; max-width: 60em; margin: 2em auto; line-height: 1.4; }
 table { border-collapse: collapse; width: 100%; }
@@ -40,8 +30,8 @@ def page(outcome, assignment):
         result = "пройден" if passed else f"<pre>{e(message or 'не пройден')}</pre>"
         rows.append(f'<tr class="{"passed" if passed else "failed"}"><td>{e(test.grade_id)}</td>'
                     f"<td>{points:g} из {maximum:g}</td><td>{result}</td></tr>")
-    errors = "".join(f"<li><b>{e(grade_id)}</b>: <pre>{e(message)}</pre></li>"
-                     for grade_id, message in outcome.errors.items())
+    errors = "".join(f"<li><b>{e(grade_id)}</b>: <pre>{e(error['message'])}</pre></li>"
+                     for grade_id, error in outcome.errors.items())
     notes = "".join(f"<li>{e(note)}</li>" for note in outcome.notes)
     return f"""<!DOCTYPE html>
 <html lang="ru">
@@ -50,7 +40,7 @@ def page(outcome, assignment):
 <h1>Задание {e(assignment.name)}</h1>
 <p>Студент: <b>{e(outcome.student_id)}</b></p>
 <p>Итог: <b>{outcome.score:g} из {assignment.max_score:g}</b> баллов.
-Проверка: {e(STATUS_TEXT.get(status, status))}.</p>
+Проверка: {e(STATUSES.get(status, status))}.</p>
 {f"<ul>{notes}</ul>" if notes else ""}
 <h2>Тесты</h2>
 <table>

@@ -1,25 +1,28 @@
-"""Runs ``autograder.runner`` for one submission in a sandbox and watches it from outside.
+"""Starts the two processes of one submission, each in a sandbox of its own, and watches them.
 
-The strongest mechanism present is used, and anything weaker is announced loudly:
+The student's process (``autograder.student_side``) runs the answer cells; the tests' process
+(``autograder.trusted_side``) runs setup and tests and reports each verdict on a pipe only it
+has. They talk through two pipes carrying plain data (``autograder.protocol``). Each process:
 
-* ``bwrap`` (bubblewrap): new pid, network, IPC and UTS namespaces; a root file system that
-  holds read-only binds of only what Python needs (the system's /usr, the base Python, the
-  venv, the repository's ``autograder/`` and the test helpers ``dlcourse/checks.py``) and a private tmpfs as the
-  working folder; the process dies with the grader, and all of its processes die with it.
-* ``unshare`` (util-linux, root only): the same namespaces, but the whole file system is seen.
-* ``rlimits``: limits alone.
+* runs under the strongest mechanism present, and anything weaker is announced loudly:
+  ``bwrap`` (bubblewrap: new pid, network, IPC and UTS namespaces, a root file system of
+  read-only binds of only what Python needs — /usr, the base Python, the venv, and the few
+  modules of ``autograder`` and ``dlcourse.checks`` that the two sides import — and a private
+  tmpfs as /tmp), ``unshare`` (root only: the namespaces, but the whole file system is seen),
+  or ``rlimits`` alone;
+* has its own user id, leased machine-wide (``autograder.uids``), so the two never share
+  memory, signals or ptrace, and no other grader's sandbox is ever touched;
+* has its own control group (``autograder.cgroups``): memory, a CPU quota and a process limit
+  enforced by the kernel, and every process of it killed at the end.
 
-In every case the runner drops to a user id of its own (when the grader runs as root), sets
-rlimits (address space, CPU, file size, processes, no core dumps), and this side enforces the
-per-cell and whole-notebook time limits, the memory limit (the private memory of the process
-tree, polled), and a cap on captured output, then kills the whole tree.
+This side enforces, per cell, the CPU time of the student's group (``--timeout``) and a wall
+clock limit (``settings.WALL_FACTOR`` × ``--timeout``), and the wall time of the whole
+notebook; it caps the captured output. Without control groups the limits fall back to wall
+clock time per cell and polled memory.
 """
 
-import hashlib
-import hmac
 import json
 import os
-import secrets
 import selectors
 import shutil
 import signal
@@ -33,32 +36,29 @@ from pathlib import Path
 
 import psutil
 
+from autograder import cgroups, settings, uids
+
 ROOT = Path(__file__).resolve().parent.parent
-# The repository root is put on the path here, not taken from the venv's .pth file.
-RUNNER = ["-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.runner as r; r.main()"]
-BASE_UID = 61000  # worker k runs as BASE_UID + k, so that workers cannot signal each other
-STARTUP_TIMEOUT_S = 180  # Python, numpy, torch and IPython imports, under load
-END_GRACE_S = 2.0  # after "end", output still drains until the runner exits
-MEMORY_POLL_S = 0.1  # RLIMIT_AS stops a fast allocation at once; this catches the process tree
+RUNTIME = [ROOT / "autograder" / name for name in
+           ("__init__.py", "settings.py", "protocol.py", "sandboxed.py", "student_side.py", "trusted_side.py",
+            "proxies.py")] + [ROOT / "dlcourse" / name for name in ("__init__.py", "checks.py")]
+END_GRACE_S = 2.0  # after "end", output still drains until the processes exit
+POLL_S = 0.05
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-OUTPUT_CAP = 2**20
-TMPFS_BYTES = 256 * 2**20
-NPROC = 256
+TRUSTED_OUTPUT_CAP = 64 * 2**10
 ENVIRONMENT = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+    "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": settings.HASH_SEED,
     "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg",
     "MPLCONFIGDIR": "/tmp/.matplotlib", "IPYTHONDIR": "/tmp/.ipython", "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TORCH_NUM_THREADS": "1",
 }
+INSTALL = "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_system_tools.sh)."
 WARNINGS = {
     "unshare": "bubblewrap (bwrap) не найден: песочница на unshare — сеть, процессы и пользователь "
-               "изолированы, но файловая система видна целиком (решения могут читать solutions/). "
-               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_system_tools.sh).",
+               "изолированы, но файловая система видна целиком (решения могут читать solutions/). " + INSTALL,
     "rlimits": "ни bubblewrap, ни unshare недоступны: работает только ограничение ресурсов (rlimits) "
-               "и отдельный пользователь — нет изоляции сети и файловой системы. "
-               "Установите bubblewrap: sudo apt-get install bubblewrap (или bash scripts/ensure_system_tools.sh).",
+               "и отдельный пользователь — нет изоляции сети и файловой системы. " + INSTALL,
 }
-
 
 _running = set()  # processes being watched, for stop_all()
 _running_lock = threading.Lock()
@@ -66,9 +66,9 @@ _running_lock = threading.Lock()
 
 @dataclass
 class Limits:
-    timeout: float = 60.0  # per cell, seconds
-    notebook_timeout: float = 600.0  # all cells of a submission, seconds
-    memory_mb: int = 4096
+    timeout: float = settings.CELL_CPU_S
+    notebook_timeout: float = settings.NOTEBOOK_FACTOR * settings.CELL_CPU_S
+    memory_mb: int = settings.MEMORY_MB
 
 
 @dataclass
@@ -76,29 +76,36 @@ class Run:
     """What happened to one submission: verdicts by cell index, and why it stopped if it did."""
 
     verdicts: dict = field(default_factory=dict)  # cell index -> (ok, message)
+    error_types: dict = field(default_factory=dict)  # answer cell index -> exception type
     status: str = "ok"
     notes: list = field(default_factory=list)
     output: bytes = b""
     output_dropped: int = 0
+    trusted_output: bytes = b""
     startup_s: float = 0.0
     wall_s: float = 0.0
+    cpu_s: float = 0.0
     failure: str = ""  # the instructor's or the grader's problem, not the student's
-    stopped_at: int | None = None  # the cell that was running when the process was stopped
-    changes: set = field(default_factory=set)  # trusted state that tests found replaced
+    stopped_at: int | None = None  # the cell that was running when the student's process stopped
+
+
+def python_command(entry, fds):
+    # -s and -P keep the user's site-packages and the current folder off sys.path; -I would
+    # also drop PYTHONHASHSEED, which a regrade needs to repeat string hashing.
+    return [sys.executable, "-s", "-P", "-c",
+            f"import sys; sys.path.insert(0, {str(ROOT)!r}); from autograder import {entry}; {entry}.main()",
+            *map(str, fds)]
 
 
 def _ancestors(path):
     return [parent for parent in reversed(path.parents) if parent != Path("/")]
 
 
-def _bwrap_command(python):
-    """bwrap arguments that expose read-only only what the runner needs."""
+def _bwrap_prefix():
+    """bwrap arguments that expose read-only only what the two sides need."""
     base = Path(sys.base_prefix).resolve()
     venv = Path(sys.prefix).resolve()
-    # Of the course's package only the test helpers: a submission must not import the
-    # chapters' ready-made code (conv2d, gram_matrix, ...) in place of its own answers.
-    helpers = [ROOT / "dlcourse" / name for name in ("__init__.py", "checks.py")]
-    binds = [Path("/usr"), base, venv, ROOT / "autograder", *helpers]
+    binds = [Path("/usr"), base, venv, *RUNTIME]
     command = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     if os.geteuid() != 0:
@@ -111,7 +118,7 @@ def _bwrap_command(python):
             binds.append(link)
     # The scratch tmpfs comes first, so that a checkout or venv under /tmp (as in a CI clone)
     # is bound on top of it instead of being hidden by it.
-    command += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    command += ["--perms", "1777", "--size", str(settings.TMPFS_BYTES), "--tmpfs", "/tmp"]
     made = {Path("/tmp")}
     for path in binds:
         for parent in _ancestors(path):
@@ -125,25 +132,36 @@ def _bwrap_command(python):
     for name, value in ENVIRONMENT.items():
         command += ["--setenv", name, value]
     if os.geteuid() == 0:
-        # The runner needs these two to drop to its own user id; every other one is gone.
+        # The processes need these two to drop to their own user id; every other one is gone.
         command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         command += ["--cap-drop", "ALL"]
-    return command + [python]
+    return command
 
 
-def _unshare_command(python):
-    return ["unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", python]
+def _prefix(kind):
+    if kind == "bwrap":
+        return _bwrap_prefix()
+    if kind == "unshare":
+        return ["unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    return []
+
+
+def _joining(group, command):
+    """``command`` started inside ``group``: the shell writes its pid there, then becomes the command."""
+    if group is None:
+        return command
+    script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+    return ["/bin/sh", "-c", script, "sh", *group.procs_files(), "--", *command]
 
 
 @cache
 def mechanism():
     """The strongest sandbox that works here: 'bwrap', 'unshare' or 'rlimits'."""
-    python = sys.executable
-    probe = [*RUNNER[:1], "-c", "import numpy"]
-    if shutil.which("bwrap") and _works(_bwrap_command(python) + probe):
+    probe = [sys.executable, "-s", "-P", "-c", "import numpy"]
+    if shutil.which("bwrap") and _works(_bwrap_prefix() + probe):
         return "bwrap"
-    if os.geteuid() == 0 and shutil.which("unshare") and _works(_unshare_command(python) + probe):
+    if os.geteuid() == 0 and shutil.which("unshare") and _works(_prefix("unshare") + probe):
         return "unshare"
     return "rlimits"
 
@@ -159,179 +177,255 @@ def _host_env():
     return {**ENVIRONMENT, "PATH": os.environ.get("PATH", ENVIRONMENT["PATH"])}
 
 
-def warning():
-    """The loud warning for a weak mechanism, or ''."""
-    return WARNINGS.get(mechanism(), "")
+def warnings():
+    """The loud warnings for a weak mechanism or missing control groups."""
+    found = [WARNINGS[mechanism()]] if mechanism() in WARNINGS else []
+    if not cgroups.available():
+        found.append(f"контрольные группы (cgroups) недоступны — {cgroups.problem()}: память опрашивается "
+                     "извне, пределы времени на ячейку — по часам, а не по процессорному времени, и квоты "
+                     "процессора нет (одна работа может замедлить другие).")
+    return found
 
 
-def command_for(kind, result_fd):
-    python = sys.executable
-    prefix = {"bwrap": _bwrap_command, "unshare": _unshare_command}.get(kind)
-    return (prefix(python) if prefix else [python]) + RUNNER + [str(result_fd)]
+class _Side:
+    """One sandboxed process: its uid lease, control group and pipes."""
+
+    def __init__(self, memory_mb):
+        self.lease = uids.lease() if os.geteuid() == 0 else None
+        self.uid = self.lease.uid if self.lease else None
+        self.group = None
+        if cgroups.available() and self.uid is not None:
+            self.group = cgroups.Group(str(self.uid), memory_mb * 2**20, settings.SANDBOX_CPUS, settings.NPROC)
+        self.process = None
+
+    def start(self, kind, entry, fds, output_fd, job):
+        command = _joining(self.group, _prefix(kind) + python_command(entry, fds))
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=output_fd, stderr=output_fd,
+                                        pass_fds=fds, start_new_session=True, env=_host_env(), cwd="/tmp")
+        with _running_lock:
+            _running.add(self.process)
+        payload = json.dumps({**job, "uid": self.uid}).encode()
+        threading.Thread(target=_feed, args=(self.process.stdin, payload), daemon=True).start()
+
+    def cpu_seconds(self):
+        if self.group is not None:
+            return self.group.cpu_seconds()
+        try:
+            process = psutil.Process(self.process.pid)
+            return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
+        except psutil.Error:
+            return 0.0
+
+    def kill(self):
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.group is not None:
+            self.group.kill()
+        elif self.uid is not None:  # only our own leased uid: no other grader's sandbox has it
+            for victim in psutil.process_iter(["uids"]):
+                try:
+                    if victim.info["uids"] and victim.info["uids"].real == self.uid:
+                        victim.kill()
+                except psutil.Error:
+                    pass
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            with _running_lock:
+                _running.discard(self.process)
+
+    def close(self):
+        self.kill()
+        if self.group is not None:
+            self.group.remove()
+        if self.lease is not None:
+            self.lease.release()
 
 
-def run(job, limits, slot=0, kind=None):
-    """Run ``job`` (see ``autograder.runner``) under ``limits``; return a ``Run``."""
+def run(student_job, trusted_job, limits, kind=None):
+    """Grade one submission's cells under ``limits``; return a ``Run``."""
     kind = kind or mechanism()
-    key = secrets.token_bytes(32)
-    root = os.geteuid() == 0
-    uid = BASE_UID + slot if root else None
-    job = {**job, "key": key.hex(), "uid": uid, "memory_mb": limits.memory_mb,
-           "cpu_s": int(limits.notebook_timeout + STARTUP_TIMEOUT_S), "nproc": NPROC,
-           # kill(-1) reaches only the sandbox: its pid namespace, or its own user id.
-           "sweep": kind != "rlimits" or root}
-    return _Watch(job, limits, key, kind, uid).run()
+    cpu_s = int(limits.notebook_timeout + settings.STARTUP_TIMEOUT_S)
+    memory = None if cgroups.available() else limits.memory_mb  # rlimit only where no group counts it
+    student_job = {**student_job, "cpu_s": cpu_s, "address_space_mb": memory}
+    trusted_job = {**trusted_job, "cpu_s": cpu_s, "address_space_mb": None}
+    return _Watch(limits, kind).run(student_job, trusted_job)
 
 
 class _Watch:
-    """The grader's side of one runner process."""
+    """The grader's side of one submission's two processes."""
 
-    def __init__(self, job, limits, key, kind, uid):
-        self.job, self.limits, self.key, self.kind, self.uid = job, limits, key, kind, uid
+    def __init__(self, limits, kind):
+        self.limits, self.kind = limits, kind
         self.result = Run()
-        self.started = 0.0
-        self.buffer = b""
         self.phase = "startup"
         self.cell = None
-        self.cell_started = 0.0
-        self.ended = 0.0  # when the runner said "end"
+        self.cell_started = self.cell_cpu = 0.0
+        self.ended = 0.0
+        self.gone = None  # (index, message) when the tests' process lost the student's
         self.memory_peak = 0
 
-    def run(self):
+    def run(self, student_job, trusted_job):
         self.started = started = time.monotonic()
-        result_read, result_write = os.pipe()
-        output_read, output_write = os.pipe()
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        events_r, events_w = os.pipe()
+        student_out_r, student_out_w = os.pipe()
+        trusted_out_r, trusted_out_w = os.pipe()
+        child_ends = [request_r, request_w, reply_r, reply_w, events_w, student_out_w, trusted_out_w]
+        ours = [events_r, student_out_r, trusted_out_r]
+        self.student = self.trusted = None
         try:
-            process = subprocess.Popen(
-                command_for(self.kind, result_write), stdin=subprocess.PIPE, stdout=output_write,
-                stderr=output_write, pass_fds=(result_write,), start_new_session=True, env=_host_env(), cwd="/tmp")
-        except OSError as error:
-            for fd in (result_read, result_write, output_read, output_write):
-                os.close(fd)
+            self.student = _Side(self.limits.memory_mb)
+            self.trusted = _Side(settings.TRUSTED_MEMORY_MB)
+            self.student.start(self.kind, "student_side", (request_r, reply_w), student_out_w, student_job)
+            self.trusted.start(self.kind, "trusted_side", (request_w, reply_r, events_w), trusted_out_w, trusted_job)
+        except (OSError, uids.NoFreeUid) as error:
             self.result.failure = f"не удалось запустить песочницу: {error}"
             self.result.status = "grader error"
-            return self.result
-        os.close(result_write)
-        os.close(output_write)
-        with _running_lock:
-            _running.add(process)
-        payload = json.dumps(self.job).encode()
-        threading.Thread(target=_feed, args=(process.stdin, payload), daemon=True).start()
-        try:
-            self._watch(process, result_read, output_read, started)
         finally:
-            _kill_tree(process, self.uid)
-            with _running_lock:
-                _running.discard(process)
-            os.close(result_read)
-            os.close(output_read)
+            for fd in child_ends:
+                os.close(fd)
+        try:
+            if not self.result.failure:
+                self._watch(events_r, student_out_r, trusted_out_r, started)
+        finally:
+            self.result.cpu_s = self.student.cpu_seconds() if self.student and self.student.process else 0.0
+            for side in (self.trusted, self.student):
+                if side is not None:
+                    side.close()
+            for fd in ours:
+                os.close(fd)
         self.result.wall_s = time.monotonic() - started
         return self.result
 
-    def _watch(self, process, result_read, output_read, started):
+    def _watch(self, events_r, student_out_r, trusted_out_r, started):
         selector = selectors.DefaultSelector()
-        selector.register(result_read, selectors.EVENT_READ, "result")
-        selector.register(output_read, selectors.EVENT_READ, "output")
-        open_pipes = 2
-        next_poll = 0.0
-        deadline_notebook = None
+        for fd, name in ((events_r, "events"), (student_out_r, "student"), (trusted_out_r, "trusted")):
+            selector.register(fd, selectors.EVENT_READ, name)
+        open_pipes, buffer, deadline = 3, b"", None
         while open_pipes:
-            for key, _ in selector.select(timeout=MEMORY_POLL_S / 2):
+            for key, _ in selector.select(timeout=POLL_S):
                 data = os.read(key.fd, 65536)
                 if not data:
                     selector.unregister(key.fd)
                     open_pipes -= 1
-                elif key.data == "output":
+                elif key.data == "student":
                     self._output(data)
+                elif key.data == "trusted":
+                    self.result.trusted_output = (self.result.trusted_output + data)[:TRUSTED_OUTPUT_CAP]
                 else:
-                    self._results(data)
+                    buffer += data
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        self._event(json.loads(line))
             now = time.monotonic()
-            if self.phase == "startup" and now - started > STARTUP_TIMEOUT_S:
-                return self._stop(process, "timeout", f"запуск проверки занял больше {STARTUP_TIMEOUT_S} с")
+            if self.gone is not None:
+                return self._lost(*self.gone)
+            if self.phase == "startup" and now - started > settings.STARTUP_TIMEOUT_S:
+                return self._stop("timeout", f"запуск проверки занял больше {settings.STARTUP_TIMEOUT_S} с")
             if self.phase == "cells":
-                deadline_notebook = deadline_notebook or now + self.limits.notebook_timeout
-                if self.cell is not None and now - self.cell_started > self.limits.timeout:
-                    return self._stop(process, "timeout", f"ячейка выполнялась дольше {self.limits.timeout:g} с")
-                if now > deadline_notebook:
-                    return self._stop(process, "timeout",
-                                      f"вся тетрадь выполнялась дольше {self.limits.notebook_timeout:g} с")
-            if now >= next_poll:
-                next_poll = now + MEMORY_POLL_S
-                used = _private_memory(process.pid)
-                self.memory_peak = max(self.memory_peak, used)
-                if used > self.limits.memory_mb * 2**20:
-                    return self._stop(process, "memory limit",
-                                      f"память превысила {self.limits.memory_mb} МБ")
-            if self.ended and (open_pipes < 2 or now - self.ended > END_GRACE_S):
-                break  # the runner has exited, or has had its moment to
-        returncode = process.wait()
-        if not self.ended and not self.result.failure:
-            near_limit = self.memory_peak > 0.8 * self.limits.memory_mb * 2**20
-            why = "память на пределе" if near_limit else _exit_reason(returncode)
-            self._stop(process, "memory limit" if near_limit else "kernel died",
-                       f"процесс проверки завершился ({why})")
+                deadline = deadline or now + self.limits.notebook_timeout
+                if self._over_cell_limit(now):
+                    return
+                if now > deadline:
+                    return self._stop("timeout", f"вся тетрадь выполнялась дольше {self.limits.notebook_timeout:g} с")
+            if self.student.group is None and self._over_polled_memory():
+                return
+            if self.ended and (open_pipes < 3 or now - self.ended > END_GRACE_S):
+                return
+            if self.student.process.poll() is not None and self.trusted.process.poll() is not None and not self.ended:
+                if not self.result.failure:
+                    self.result.failure = "процесс тестов завершился, не сообщив результатов"
+                    self._set_status("grader error")
+                return
 
-    def _stop(self, process, status, message):
-        _kill_tree(process, self.uid)
+    def _over_cell_limit(self, now):
+        if self.cell is None:
+            return False
+        timeout = self.limits.timeout
+        if self.student.group is not None:
+            if self.student.cpu_seconds() - self.cell_cpu > timeout:
+                self._stop("timeout", f"ячейка заняла больше {timeout:g} с процессорного времени")
+                return True
+            if now - self.cell_started > settings.WALL_FACTOR * timeout:
+                self._stop("timeout", f"ячейка выполнялась дольше {settings.WALL_FACTOR * timeout:g} с")
+                return True
+        elif now - self.cell_started > timeout:
+            self._stop("timeout", f"ячейка выполнялась дольше {timeout:g} с")
+            return True
+        return False
+
+    def _over_polled_memory(self):
+        used = _private_memory(self.student.process.pid)
+        self.memory_peak = max(self.memory_peak, used)
+        if used > self.limits.memory_mb * 2**20:
+            self._stop("memory limit", f"память превысила {self.limits.memory_mb} МБ")
+            return True
+        return False
+
+    def _lost(self, index, message):
+        """The student's process ended, or broke the protocol, during cell ``index``."""
+        process = self.student.process
+        try:
+            returncode = process.wait(timeout=END_GRACE_S)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        group = self.student.group
+        near_limit = self.memory_peak > 0.8 * self.limits.memory_mb * 2**20
+        if (group is not None and group.oom_kills()) or near_limit:
+            status, why = "memory limit", f"память превысила {self.limits.memory_mb} МБ"
+        elif returncode is not None:
+            status, why = "kernel died", f"процесс с кодом студента завершился ({_exit_reason(returncode)})"
+        else:
+            status, why = "tampering", message  # alive, but it wrote into the channel itself
+        self._stop(status, why, index)
+
+    def _stop(self, status, message, index=None):
+        index = self.cell if index is None else index
+        for side in (self.student, self.trusted):
+            side.kill()
         self._set_status(status)
-        self.result.stopped_at = self.cell
+        self.result.stopped_at = index
         self.result.notes.append(message)
-        if self.cell is not None:
-            self.result.verdicts[self.cell] = (False, message)
+        if index is not None:
+            self.result.verdicts[index] = (False, message)
 
     def _set_status(self, status):
         if self.result.status == "ok":
             self.result.status = status
 
     def _output(self, data):
-        room = OUTPUT_CAP - len(self.result.output)
+        room = settings.OUTPUT_CAP - len(self.result.output)
         if room > 0:
             self.result.output += data[:room]
         self.result.output_dropped += max(0, len(data) - max(room, 0))
 
-    def _results(self, data):
-        self.buffer += data
-        *lines, self.buffer = self.buffer.split(b"\n")
-        if len(self.buffer) > OUTPUT_CAP:
-            self.buffer = b""
-            self._tampered("слишком длинное сообщение в канале результатов")
-        for line in lines:
-            mac, _, payload = line.partition(b" ")
-            expected = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()
-            if not hmac.compare_digest(mac, expected):
-                self._tampered("поддельное сообщение в канале результатов")
-                continue
-            event, index, ok, mem, tamper, message = payload.split(b" ")
-            self._event(event.decode(), int(index), ok == b"1", mem == b"1", tamper == b"1",
-                        bytes.fromhex(message.decode()).decode("utf-8", "replace"))
-
-    def _tampered(self, note):
-        if note not in self.result.notes:
-            self.result.notes.append(note)
-        self._set_status("tampering")
-
-    def _event(self, kind, index, ok, mem, tamper, message):
+    def _event(self, event):
+        kind, index = event.get("e"), event.get("i", -1)
         if kind == "ready":
             self.phase = "cells"
             self.result.startup_s = time.monotonic() - self.started
         elif kind == "start":
-            self.cell, self.cell_started = index, time.monotonic()
+            self.cell, self.cell_started, self.cell_cpu = index, time.monotonic(), self.student.cpu_seconds()
         elif kind == "done":
-            if index != self.cell or index in self.result.verdicts:
-                self._tampered("нарушен порядок сообщений о ячейках")
-                return
-            self.result.verdicts[index] = (ok, message)
-            if mem:
+            self.result.verdicts[index] = (bool(event.get("ok")), str(event.get("msg", "")))
+            if event.get("error_type"):
+                self.result.error_types[index] = str(event["error_type"])
+            if event.get("memory"):
                 self._set_status("memory limit")
-            if tamper:
-                self._tampered("решение вмешивалось в проверку во время теста")
             self.cell = None
-        elif kind == "changes":
-            self.result.changes.update(message.split("\n"))
+        elif kind == "gone":
+            self.gone = (index, str(event.get("msg", "")))
         elif kind == "end":
             self.ended = time.monotonic()
         elif kind in ("setup_error", "crash"):
-            self.result.failure = f"{kind}: {message}"
+            self.result.failure = f"{kind}: {event.get('msg', '')}"
             self._set_status("grader error")
             self.ended = time.monotonic()
 
@@ -358,7 +452,7 @@ def _feed(stream, payload):
 def _descendants(pid):
     """``pid`` and every process below it, from /proc/<pid>/task/*/children (no scan of /proc)."""
     found, queue = [], [pid]
-    while queue and len(found) < 4 * NPROC:
+    while queue and len(found) < 4 * settings.NPROC:
         current = queue.pop()
         found.append(current)
         try:
@@ -371,13 +465,13 @@ def _descendants(pid):
 
 
 def _private_memory(pid):
-    """Resident memory not shared with files (numpy's and torch's libraries), of the whole tree."""
+    """Resident memory not shared with files, of the whole tree (where no control group counts it)."""
     pages = 0
     for process in _descendants(pid):
         try:
             with open(f"/proc/{process}/statm") as statm:
                 fields = statm.read().split()
-            pages += int(fields[1]) - int(fields[2])  # resident minus file-backed shared
+            pages += int(fields[1]) - int(fields[2])
         except (OSError, IndexError, ValueError):
             pass
     return pages * PAGE_BYTES
@@ -390,31 +484,3 @@ def _exit_reason(returncode):
         except ValueError:
             return f"сигнал {-returncode}"
     return f"код выхода {returncode}"
-
-
-def _kill_tree(process, uid):
-    """Kill the runner, everything it started, and (as root) everything of its user id."""
-    try:
-        victims = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        victims = []
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for victim in victims:
-        try:
-            victim.kill()
-        except psutil.Error:
-            pass
-    if uid is not None:
-        for victim in psutil.process_iter(["uids"]):
-            try:
-                if victim.info["uids"] and victim.info["uids"].real == uid:
-                    victim.kill()
-            except psutil.Error:
-                pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass

@@ -91,7 +91,7 @@ CASES = [
                      "    checks.fail = lambda *a, **k: None\n"
                      "    builtins.isinstance = lambda *a: True\n"
                      "    return w + lr * grad\n"},
-         status="tampering", failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+         failed=("gd_step",), passed=("mse", *AFTER_MSE)),
     Case("ipython_swallows_errors",
          {"gd_step": "ip = get_ipython()\n"
                      "ip.input_transformers_post.append(lambda lines: ['pass\\n'])\n"
@@ -111,31 +111,75 @@ CASES = [
                      "sys.meta_path.insert(0, Finder())\n"
                      "sys.path.insert(0, '/tmp')\n"},
          failed=("gd_step",), passed=("mse", *AFTER_MSE)),
-    Case("trace_and_introspection",
-         {"gd_step": WRONG_GD_STEP + "import sys, gc, ctypes\n"
-                     "def spy(event, args):\n"
-                     "    if event == 'open':\n"
-                     "        print('HOOK CALLED')\n"
-                     "for attempt in (lambda: sys.settrace(lambda *a: None),\n"
-                     "                lambda: sys.setprofile(lambda *a: None),\n"
-                     "                lambda: gc.get_referents(int.__dict__),\n"
-                     "                lambda: ctypes.c_long.from_address(id(0)).value,\n"
-                     "                lambda: open('/proc/self/mem', 'rb')):\n"
-                     "    try:\n"
-                     "        attempt()\n"
-                     "        print('ALLOWED')\n"
-                     "    except Exception as error:\n"
-                     "        print('refused:', error)\n"
-                     "sys.addaudithook(spy)  # refused silently: the spy is never called\n"
-                     "open('/dev/null').close()\n"},
+    # The student's process holds nothing of the tests: introspection finds no hidden test, no expected value.
+    Case("hunts_hidden_tests",
+         {"gd_step": "import gc, sys, os\n"
+                     "SECRET = 'при lr = 0 параметры не меняются'\n"
+                     "def gd_step(w, grad, lr):\n"
+                     "    found = 0\n"
+                     "    for obj in gc.get_objects():\n"
+                     "        try:\n"
+                     "            if isinstance(obj, str) and SECRET in obj and obj is not SECRET:\n"
+                     "                found += 1\n"
+                     "        except Exception:\n"
+                     "            pass\n"
+                     "    frame = sys._getframe(1)\n"
+                     "    while frame is not None:\n"
+                     "        for value in list(frame.f_locals.values()):\n"
+                     "            if isinstance(value, str) and SECRET in value and value is not SECRET:\n"
+                     "                found += 1\n"
+                     "        frame = frame.f_back\n"
+                     "    for pid in os.listdir('/proc'):\n"
+                     "        if pid.isdigit():\n"
+                     "            try:\n"
+                     "                if SECRET.encode() in open(f'/proc/{pid}/cmdline', 'rb').read():\n"
+                     "                    found += 1\n"
+                     "                open(f'/proc/{pid}/mem', 'rb').read(1)\n"
+                     "            except OSError:\n"
+                     "                pass\n"
+                     "    print('FOUND', found)\n"
+                     "    return w + lr * grad\n"},
          failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+    # Mutable state of the check helpers, dispatchers behind C wrappers, registries and hooks:
+    # all of it lives in the student's process, where no check runs.
+    Case("mutates_helpers_and_hooks",
+         {"gd_step": WRONG_GD_STEP + "import dlcourse.checks as checks, numpy, torch\n"
+                     "checks.assert_close.__kwdefaults__['rtol'] = 1e9\n"
+                     "checks.assert_close.__kwdefaults__['atol'] = 1e9\n"
+                     "numpy.isclose.__wrapped__.__code__ = (lambda a, b, rtol=0, atol=0, equal_nan=False: True).__code__\n"
+                     "torch.optim.Optimizer.register_step_pre_hook = None\n"
+                     "torch.nn.modules.module.register_module_forward_hook(lambda *a: None)\n"
+                     "numpy.set_printoptions(precision=1)\n"},
+         failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+    Case("lying_results",
+         {"gd_step": "class Liar(float):\n"
+                     "    def __eq__(self, other):\n        return True\n"
+                     "    def __sub__(self, other):\n        return 0.0\n"
+                     "    def __rsub__(self, other):\n        return 0.0\n"
+                     "    def __abs__(self):\n        return 0.0\n"
+                     "class Everything(numpy.ndarray):\n"
+                     "    def __eq__(self, other):\n        return numpy.ones_like(other, dtype=bool)\n"
+                     "import numpy\n"
+                     "def gd_step(w, grad, lr):\n"
+                     "    if numpy.ndim(w):\n        return numpy.zeros_like(w).view(Everything)\n"
+                     "    return Liar(0.0)\n"},
+         failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+    # A student's exception carries the hidden inputs it was given: the feedback shows only its type.
+    Case("leaks_inputs_through_errors",
+         {"gd_step": "def gd_step(w, grad, lr):\n"
+                     "    raise ValueError(f'LEAKED {w!r} {grad!r} {lr!r}')\n"},
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    Case("hash_dependent",
+         {"gd_step": "def gd_step(w, grad, lr):\n"
+                     "    if hash('gd_step') % 2 == 0:\n        return w - lr * grad\n"
+                     "    return w + lr * grad\n"}),
     Case("thread_left_running",
          {"gd_step": WRONG_GD_STEP + "import threading, dlcourse.checks as checks\n"
                      "def keep_patching():\n"
                      "    while True:\n"
                      "        checks.fail = lambda *a, **k: None\n"
                      "threading.Thread(target=keep_patching, daemon=True).start()\n"},
-         status="tampering", failed=ALL),
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
     Case("forged_results",
          {"gd_step": WRONG_GD_STEP + "import os, json\n"
                      "for fd in range(3, 64):\n"
@@ -145,7 +189,7 @@ CASES = [
                      "                os.write(fd, b'0' * 64 + b' ' + json.dumps(event).encode() + b'\\n')\n"
                      "            except OSError:\n"
                      "                pass\n"},
-         status="tampering", failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+         status="tampering", failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
     Case("numpy_py_beside", {"gd_step": WRONG_GD_STEP},
          extra_files={"numpy.py": "raise SystemExit('a numpy.py beside the notebook was imported')\n",
                       "dlcourse.py": "assert_close = lambda *a, **k: None\n"},

@@ -1,0 +1,150 @@
+"""The tests' process: the instructor's setup and test cells, where no student code ever runs.
+
+Started in a sandbox of its own (its own user id, no memory shared with the student's process)
+by ``autograder.sandbox`` as ``python -s -P -c "...; autograder.trusted_side.main()" REQUEST_FD
+REPLY_FD EVENTS_FD``. Its job (the cells in notebook order, the graded names) comes on stdin.
+It walks the cells in order: an answer cell is run by the student's process on request; a test
+cell runs here, unchanged, in one namespace with the setup, where the graded names are proxies
+(``autograder.proxies``). Every expected value, comparison and verdict stays in this process;
+each cell's verdict goes to the grader as a JSON line on EVENTS_FD, a pipe the student's
+process has never had.
+"""
+
+import builtins
+import json
+import os
+import sys
+import traceback
+
+from autograder import protocol, proxies, sandboxed, settings
+
+HIDDEN_TEXT = "текст исключения не показывается: он мог бы раскрыть входные данные скрытых тестов"
+
+
+class Events:
+    def __init__(self, fd):
+        self.fd = fd
+
+    def send(self, event, index=-1, **fields):
+        line = json.dumps({"e": event, "i": index, **fields}, ensure_ascii=False).encode("utf-8") + b"\n"
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+def describe(error, show_student_text, where="test"):
+    """The feedback's message for an exception: the instructor's words, or what the student's code raised."""
+    try:
+        return _text(error, show_student_text, where)[: settings.MESSAGE_CHARS]
+    except Exception:  # noqa: BLE001 - a message must never break the verdict
+        return "тест не пройден"
+
+
+def _text(error, show_student_text, where):
+    if isinstance(error, protocol.RemoteError):
+        kind = error.student_type
+        if kind == "NotImplementedError":
+            return "функция не реализована (NotImplementedError): замените заглушку своим кодом"
+        if kind == "MemoryError":
+            return "превышен лимит памяти (MemoryError)"
+        if kind == "Unsupported":  # the result itself cannot be sent: our own message says which type
+            return f"результат нельзя передать на проверку: {sanitized(str(error))}"
+        head = ("ячейка решения упала с исключением" if where == "solution"
+                else "тест вызвал ваш код, и он упал с исключением") + f" {sanitized(kind)}"
+        if show_student_text or where == "solution":
+            text = sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]
+            return f"{head}: {text}" if text else head
+        return f"{head} ({HIDDEN_TEXT})"
+    if type(error) is NameError and getattr(error, "name", None):
+        return f"имя {error.name} не определено: ячейка решения удалена, переименована или упала с ошибкой"
+    if isinstance(error, protocol.Unsupported):
+        return f"ошибка теста: {error}"
+    text = str(error)
+    if not isinstance(error, AssertionError):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text
+
+
+def sanitized(text):
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def bind_graded_names(remote, namespace, names):
+    """Each graded name as the student's notebook has it now: a proxy, a value, or absent."""
+    found = remote.request("describe", names=list(names)) if names else {}
+    for name in names:
+        kind = found.get(name) if isinstance(found, dict) else None
+        if kind == ["callable"]:
+            namespace[name] = proxies.RemoteName(remote, name)
+        elif isinstance(kind, list) and len(kind) == 2 and kind[0] == "value":
+            namespace[name] = kind[1]
+        else:
+            namespace.pop(name, None)
+
+
+def run(job, events, remote):
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    for source in job["setup"]:
+        try:
+            exec(compile(source, "<setup>", "exec"), namespace)  # noqa: S102 - the instructor's setup
+        except BaseException as error:  # noqa: BLE001 - the instructor's problem, reported as such
+            events.send("setup_error", msg=describe(error, True))
+            return
+    # Only now: outside bubblewrap the interpreter's own files may be closed to the sandbox's user.
+    sandboxed.drop_privileges(job.get("uid"))
+    for name, value in list(namespace.items()):
+        if getattr(value, "__student_side__", False) is True:
+            namespace[name] = proxies.RemoteName(remote, name)
+    skip = set(job["skip"])
+    events.send("ready")
+    for index, cell in enumerate(job["cells"]):
+        if index in skip or cell["kind"] == "setup":
+            continue
+        events.send("start", index)
+        try:
+            if cell["kind"] == "solution":
+                events.send("done", index, **_answer(remote, index, job["show_student_text"]))
+            else:
+                sandboxed.seed(job["seed"])
+                remote.request("seed", seed=job["seed"])
+                bind_graded_names(remote, namespace, job["graded_names"])
+                events.send("done", index, **_test(cell, namespace, job["show_student_text"]))
+        except proxies.StudentGone as gone:
+            events.send("gone", index, msg=str(gone))
+            return
+    events.send("end")
+
+
+def _answer(remote, index, show_student_text):
+    try:
+        remote.request("run", cell=index)
+    except protocol.RemoteError as error:
+        return {"ok": False, "msg": describe(error, show_student_text, "solution"), "error_type": error.student_type}
+    return {"ok": True, "msg": ""}
+
+
+def _test(cell, namespace, show_student_text):
+    try:
+        exec(compile(cell["source"], f"<{cell['grade_id']}>", "exec"), namespace)  # noqa: S102 - the instructor's test
+    except proxies.StudentGone:
+        raise
+    except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
+        return {"ok": False, "msg": describe(error, show_student_text),
+                "memory": isinstance(error, MemoryError) or getattr(error, "student_type", "") == "MemoryError"}
+    return {"ok": True, "msg": ""}
+
+
+def main():
+    request_fd, reply_fd, events_fd = (int(arg) for arg in sys.argv[1:4])
+    job = json.loads(sys.stdin.buffer.read())
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    sandboxed.limit_resources(job)
+    events = Events(events_fd)
+    try:
+        run(job, events, proxies.Remote(reply_fd, request_fd))
+    except BaseException as error:  # noqa: BLE001 - a grader bug must reach the instructor
+        where = "".join(traceback.format_tb(error.__traceback__)[-3:])
+        events.send("crash", msg=f"{type(error).__name__}: {error}\n{where}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
