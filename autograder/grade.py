@@ -90,6 +90,9 @@ def main(args):
         return _instructor_error(str(error))
     limits = sandbox.Limits(args.timeout, args.notebook_timeout or settings.NOTEBOOK_FACTOR * args.timeout,
                             args.memory_mb)
+    problem = _db_problem(args.db)
+    if problem:
+        return _instructor_error(f"база --db не открывается: {problem}")
     gradebook.preload()
     kind = sandbox.mechanism()
     for warning in sandbox.warnings():
@@ -99,11 +102,7 @@ def main(args):
         print(f"ошибка: тетрадь преподавателя {source} не проходит свои тесты в песочнице ({kind}):\n{problem}",
               file=sys.stderr)
         return settings.EXIT_SELF_CHECK
-    try:
-        records = gradebook.Records(args.out, assignment, args.db)
-        records.gradebook  # noqa: B018 - a bad --db is the instructor's mistake: said before grading
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
-        return _instructor_error(f"база --db не открывается: {type(error).__name__}: {error}")
+    records = gradebook.Records(args.out, assignment, args.db)
     base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).digest()
     todo, skipped = [], 0
     for student in students:
@@ -135,6 +134,22 @@ def main(args):
         return settings.EXIT_INTERRUPTED
     print(reporting.summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers))
     return settings.EXIT_OK
+
+
+def _db_problem(url):
+    """Why the gradebook at ``url`` cannot be used, or '': checked before anything is graded."""
+    if url is None:
+        return ""
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy and its drivers raise many kinds
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return ""
 
 
 def _instructor_error(message):

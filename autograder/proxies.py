@@ -24,6 +24,10 @@ from autograder import protocol, settings
 class StudentGone(BaseException):
     """The student's process ended or broke the protocol: no more calls can be made."""
 
+    def __init__(self, message, protocol_broken=False):
+        super().__init__(message)
+        self.protocol_broken = protocol_broken
+
 
 class Mirrors:
     """Objects of this side that the student's process holds a copy of, by mirror id."""
@@ -183,7 +187,7 @@ class Remote:
 
     def request(self, op, **fields):
         if self.broken:
-            raise StudentGone(self.broken)
+            raise StudentGone(self.broken, self.broken.startswith("нарушен"))
         writer = TrustedWriter(self)
         try:
             value = writer.write(fields)
@@ -198,7 +202,7 @@ class Remote:
             raise StudentGone(self.broken) from None
         except protocol.ProtocolError as error:
             self.broken = f"нарушен протокол обмена с кодом студента: {error}"
-            raise StudentGone(self.broken) from None
+            raise StudentGone(self.broken, True) from None
         return self._reply(header, buffers, writer.containers[1:])  # [0] is the request's own fields
 
     def _changed(self, writer):
@@ -233,7 +237,7 @@ class Remote:
             return reader.read(header.get("v"))
         except protocol.ProtocolError as error:
             self.broken = f"нарушен протокол обмена с кодом студента: {error}"
-            raise StudentGone(self.broken) from None
+            raise StudentGone(self.broken, True) from None
 
     def _update(self, mirror, new):
         tensor_type = protocol.torch_types()[0]
@@ -333,7 +337,8 @@ def _student_exception(names, message):
     shown = names[0][:60] if names else base.__name__
     key = (base, shown)
     if key not in _EXCEPTIONS:
-        _EXCEPTIONS[key] = type(shown if shown.isidentifier() else base.__name__, (base, protocol.RemoteError), {})
+        bases = (protocol.RemoteError,) if base is Exception else (base, protocol.RemoteError)
+        _EXCEPTIONS[key] = type(shown if shown.isidentifier() else base.__name__, bases, {})
     error = _EXCEPTIONS[key](str(message)[: settings.MESSAGE_CHARS] if type(message) is str else "")
     error.student_type = shown
     return error

@@ -84,6 +84,7 @@ class Run:
     trusted_output: bytes = b""
     startup_s: float = 0.0
     wall_s: float = 0.0
+    cells_s: float = 0.0  # wall time from the end of start-up: what the notebook limit counts
     cpu_s: float = 0.0
     failure: str = ""  # the instructor's or the grader's problem, not the student's
     stopped_at: int | None = None  # the cell that was running when the student's process stopped
@@ -302,6 +303,8 @@ class _Watch:
             for fd in ours:
                 os.close(fd)
         self.result.wall_s = time.monotonic() - started
+        if self.result.startup_s:
+            self.result.cells_s = self.result.wall_s - self.result.startup_s
         return self.result
 
     def _watch(self, events_r, student_out_r, trusted_out_r, started):
@@ -369,7 +372,7 @@ class _Watch:
             return True
         return False
 
-    def _lost(self, index, message):
+    def _lost(self, index, message, protocol_broken):
         """The student's process ended, or broke the protocol, during cell ``index``."""
         process = self.student.process
         try:
@@ -380,10 +383,12 @@ class _Watch:
         near_limit = self.memory_peak > 0.8 * self.limits.memory_mb * 2**20
         if (group is not None and group.oom_kills()) or near_limit:
             status, why = "memory limit", f"память превысила {self.limits.memory_mb} МБ"
+        elif protocol_broken:
+            status, why = "tampering", message  # it wrote into the channel itself
         elif returncode is not None:
             status, why = "kernel died", f"процесс с кодом студента завершился ({_exit_reason(returncode)})"
         else:
-            status, why = "tampering", message  # alive, but it wrote into the channel itself
+            status, why = "tampering", message
         self._stop(status, why, index)
 
     def _stop(self, status, message, index=None):
@@ -421,7 +426,7 @@ class _Watch:
                 self._set_status("memory limit")
             self.cell = None
         elif kind == "gone":
-            self.gone = (index, str(event.get("msg", "")))
+            self.gone = (index, str(event.get("msg", "")), bool(event.get("protocol")))
         elif kind == "end":
             self.ended = time.monotonic()
         elif kind in ("setup_error", "crash"):

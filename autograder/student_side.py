@@ -314,7 +314,7 @@ def main():
     for source in job["setup"]:
         exec(compile(source, "<setup>", "exec"), namespace)  # noqa: S102 - the instructor's setup cells
     shell = make_shell(namespace)
-    shell.run_cell("1", store_history=False)  # IPython's lazy imports, while they can still be read
+    shell.run_cell("1", store_history=False, silent=True)  # IPython's lazy imports, while they can still be read
     # Only now, before any student code: outside bubblewrap the interpreter's own files may be
     # closed to the sandbox's user.
     sandboxed.drop_privileges(job.get("uid"))

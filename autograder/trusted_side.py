@@ -110,7 +110,7 @@ def run(job, events, remote):
                 bind_graded_names(remote, namespace, job["graded_names"])
                 events.send("done", index, **_test(cell, namespace, job["show_student_text"]))
         except proxies.StudentGone as gone:
-            events.send("gone", index, msg=str(gone))
+            events.send("gone", index, msg=str(gone), protocol=gone.protocol_broken)
             return
     events.send("end")
 

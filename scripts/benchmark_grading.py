@@ -3,7 +3,7 @@
 Both grade the same 40 submissions of 05_gradient_descent (the instructor's solution, the
 untouched exercise and wrong answers from tests/mutants/05_gradient_descent.py) in one run
 of this script, on this machine. Prints seconds per submission for each, the ratio, the
-per-submission overhead of the sandbox (process, namespaces, imports, IPython, snapshot), and
+per-submission overhead of the sandbox (two processes, namespaces, cgroups, imports, IPython), and
 whether both gave every student the same score, as a Markdown table for the README.
 
     .venv/bin/python scripts/benchmark_grading.py [--workers N] [--count 40]
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import assignments, compose, grade, sandbox  # after the path is set
+from autograder import assignments, compose, pipeline, sandbox, settings  # after the path is set
 
 ASSIGNMENT = "05_gradient_descent"
 
@@ -106,14 +106,14 @@ def nbgrader(texts, scratch):
 
 
 def overhead(repeats=3):
-    """Seconds to start one sandboxed runner and import everything, with no student code at all."""
-    assignment = compose.load_assignment(ASSIGNMENT, assignments.source_notebook(ASSIGNMENT), grade.STUB)
-    setup = [cell.__dict__ for cell in assignment.cells if cell.kind == "setup"]
-    job = {"cells": setup, "graded_names": [], "seed": 0,
-           "imports": assignment.imports}
+    """Seconds to start one submission's two sandboxed processes and import everything, with no student code."""
+    assignment = compose.load_assignment(ASSIGNMENT, assignments.source_notebook(ASSIGNMENT), settings.STUB)
+    setup = [cell for cell in assignment.cells if cell.kind == "setup"]
+    student_job, trusted_job = pipeline.jobs(setup, assignment, False)
     figures = {}
     for kind in (sandbox.mechanism(), "rlimits"):
-        times = [sandbox.run(job, sandbox.Limits(), kind=kind).wall_s for _ in range(repeats)]
+        times = [sandbox.run(student_job, {**trusted_job, "skip": []}, sandbox.Limits(), kind=kind).wall_s
+                 for _ in range(repeats)]
         figures[kind] = statistics.median(times)
     return figures
 
@@ -140,7 +140,7 @@ def main():
     print(f"| `nbgrader autograde` (sequential) | {nbgrader_seconds / n:.2f} | {nbgrader_seconds:.1f} |")
     print(f"| `python -m autograder grade --workers {args.workers}` | {our_seconds / n:.2f} | {our_seconds:.1f} |")
     print(f"\nSpeed-up: {nbgrader_seconds / our_seconds:.2f}×. "
-          f"Per-submission overhead (process, sandbox, imports, IPython, snapshot; no student code): "
+          f"Per-submission overhead (two sandboxed processes, imports, IPython; no student code): "
           + ", ".join(f"{seconds:.2f} s with {kind}" for kind, seconds in costs.items()) + ".")
     details = ", ".join(f"{s} (nbgrader {nbgrader_scores[s]:g}, ours {our_scores.get(s, float('nan')):g})"
                         for s in differing)

@@ -315,6 +315,7 @@ def test_summary_and_progress(batch):
     assert "Средний балл" in out and "Статусы:" in out and "test_gd_step" in out
     assert "timeout" in out and "invalid notebook" in out and "memory limit" in out
     assert f"[{len(cases.CASES)}/{len(cases.CASES)}]" in err
+    assert "\x1b[31m" not in err and "\x07" not in err and "\x1b[31m" not in out  # a folder name's escapes
 
 
 @pytest.mark.slow

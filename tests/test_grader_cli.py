@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from autograder import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_gradient_descent"
 SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -88,7 +90,8 @@ def _wait_for_rows(out, count, process, limit=300):
 
 
 def _sandbox_processes():
-    return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and 61000 <= p.info["uids"].real < 61100]
+    uids = range(settings.UID_FIRST, settings.UID_FIRST + settings.UID_COUNT)
+    return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
 
 
 @pytest.mark.slow

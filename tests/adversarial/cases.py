@@ -68,7 +68,7 @@ CASES = [
                  "builtins.isinstance = lambda *a: True\n"
                  "class Never(Exception):\n    pass\n"
                  "builtins.AssertionError = Never\n"},
-         passed=("gd_step", *AFTER_MSE), failed=("mse",)),
+         status="kernel died", passed=("gd_step", *AFTER_MSE), failed=("mse",)),
     Case("patched_checks",
          {"gd_step": WRONG_GD_STEP + "import dlcourse.checks as checks\n"
                      "checks.assert_close = lambda *a, **k: None\n"
@@ -91,7 +91,7 @@ CASES = [
                      "    checks.fail = lambda *a, **k: None\n"
                      "    builtins.isinstance = lambda *a: True\n"
                      "    return w + lr * grad\n"},
-         failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+         status="kernel died", failed=("gd_step",), passed=("mse", *AFTER_MSE)),
     Case("ipython_swallows_errors",
          {"gd_step": "ip = get_ipython()\n"
                      "ip.input_transformers_post.append(lambda lines: ['pass\\n'])\n"
@@ -115,7 +115,10 @@ CASES = [
     Case("hunts_hidden_tests",
          {"gd_step": "import gc, sys, os\n"
                      "SECRET = 'при lr = 0 параметры не меняются'\n"
+                     "HUNTED = []\n"
                      "def gd_step(w, grad, lr):\n"
+                     "    if HUNTED:\n        return w + lr * grad\n"
+                     "    HUNTED.append(1)\n"
                      "    found = 0\n"
                      "    for obj in gc.get_objects():\n"
                      "        try:\n"
@@ -152,14 +155,14 @@ CASES = [
                      "numpy.set_printoptions(precision=1)\n"},
          failed=("gd_step",), passed=("mse", *AFTER_MSE)),
     Case("lying_results",
-         {"gd_step": "class Liar(float):\n"
+         {"gd_step": "import numpy\n"
+                     "class Liar(float):\n"
                      "    def __eq__(self, other):\n        return True\n"
                      "    def __sub__(self, other):\n        return 0.0\n"
                      "    def __rsub__(self, other):\n        return 0.0\n"
                      "    def __abs__(self):\n        return 0.0\n"
                      "class Everything(numpy.ndarray):\n"
                      "    def __eq__(self, other):\n        return numpy.ones_like(other, dtype=bool)\n"
-                     "import numpy\n"
                      "def gd_step(w, grad, lr):\n"
                      "    if numpy.ndim(w):\n        return numpy.zeros_like(w).view(Everything)\n"
                      "    return Liar(0.0)\n"},
@@ -244,6 +247,11 @@ CASES = [
          {"gd_step": "np.random.seed(12345)\nimport random\nrandom.random()\n"
                      "def gd_step(w, grad, lr):\n    np.random.rand(3)\n    return w - lr * grad\n"},
          passed=ALL),
+    # One huge cell without metadata: scanned for names at a bounded cost, never parsed.
+    Case("cell_bomb", raw=b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", '
+                          b'"metadata": {}, "outputs": [], "execution_count": null, "source": "def gd_step(w, g, lr):\\n'
+                          b'    return (' + b"(" * 3_000_000 + b')\\n"}]}', status="no solution cells", score=0),
+    Case("esc\x1b[31mred\x07", status="bad student id", score=0),
     Case("invalid_json", raw=b'{"cells": [', status="invalid notebook", score=0),
     Case("empty_file", raw=b"", status="invalid notebook", score=0),
     Case("json_not_a_notebook", raw=b'[1, 2, 3]', status="invalid notebook", score=0),
