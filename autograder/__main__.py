@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from autograder import assignments, grade, release
+from autograder import assignments, grade, release, report, similarity
 
 
 def parser():
@@ -19,6 +19,8 @@ def parser():
     rel.add_argument("--check", action="store_true", help="только проверить, что exercises/ не устарел")
     rel.set_defaults(run=release.main)
     grade.add_parser(commands)
+    report.add_parser(commands)
+    similarity.add_parser(commands)
     return main
 
 
