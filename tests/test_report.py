@@ -19,7 +19,17 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import sync_playwright
 
-from autograder import assignments, compose, feedback, grade, gradebook, report, report_data, similarity, submissions
+from autograder import (
+    assignments,
+    compose,
+    feedback,
+    grade,
+    gradebook,
+    report,
+    report_data,
+    similarity,
+    submissions,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_gradient_descent"
@@ -37,14 +47,14 @@ FAILURES = {
                      "gd_step для массива 3×4: ожидался тип ndarray, получено None (тип NoneType)"],
     "test_mse": ["mse(y, нули) для y = 3, 5, 7, 9, 11: ожидалось 57, получено {x}, наибольшая разница {d}",
                  "mse для 9 случайных чисел: ожидалось {x}, получено {d}, наибольшая разница {d}"],
-    "test_linear_regression_gradients": ["dw из примера лекции (w = 0, b = 0): ожидалось [-50], получено [{x}], "
-                                         "наибольшая разница {d} (элемент (0,))"],
+    "test_linear_regression_gradients": [("dw из примера лекции (w = 0, b = 0): ожидалось [-50], получено [{x}], "
+                                         "наибольшая разница {d} (элемент (0,))")],
     "test_minibatch_indices": ["размеры кусков при n = 10, batch_size = 4: ожидалось [4, 4, 2], получено [{n}, {n}]",
                                "кусок номеров: ожидались целые числа, получен массив типа float64"],
-    "test_fit_linear_regression_batch": ["w после 1000 эпох на данных лекции: ожидалось [2], получено [{x}], "
-                                         "наибольшая разница {d} (элемент (0,))"],
-    "test_fit_linear_regression_stochastic": ["SGD: ошибка должна упасть хотя бы в 100 раз, а вышло {x} после "
-                                              "первой эпохи и {d} после последней"],
+    "test_fit_linear_regression_batch": [("w после 1000 эпох на данных лекции: ожидалось [2], получено [{x}], "
+                                         "наибольшая разница {d} (элемент (0,))")],
+    "test_fit_linear_regression_stochastic": [("SGD: ошибка должна упасть хотя бы в 100 раз, а вышло {x} после "
+                                              "первой эпохи и {d} после последней")],
 }
 STUB_MESSAGE = "функция не реализована (NotImplementedError): замените заглушку своим кодом"
 ERRORS = [("NameError", "name 'np' is not defined"), ("SyntaxError", "invalid syntax (<cell>, line 3)"),
