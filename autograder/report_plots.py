@@ -7,6 +7,7 @@ nothing left open between reports.
 import base64
 import io
 
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
 DPI = 100
@@ -70,6 +71,9 @@ def similarity_histogram(values, threshold):
     axes.axvline(threshold, color=MEAN, linestyle="--", label=f"порог {threshold:g}")
     axes.set_xlim(0, 1)
     axes.set_yscale("log")  # most pairs are near 0; the few near 1 must still show
+    axes.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))
+    axes.yaxis.set_minor_formatter(ticker.NullFormatter())
     axes.set_xlabel("похожесть пары")
     axes.set_ylabel("пар")
     axes.legend(loc="upper right")
