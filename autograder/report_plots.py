@@ -27,9 +27,9 @@ def score_histogram(scores, max_score, mean, median):
     figure = Figure(figsize=(7, 3.2))
     axes = figure.subplots()
     # One bar per point when points are whole and few, so that a bar reads as "got exactly k".
-    top = max([max_score, *scores])
-    whole = all(float(s).is_integer() for s in scores) and top <= MAX_BINS
-    bins = [b - 0.5 for b in range(int(top) + 2)] if whole else min(MAX_BINS, max(len(set(scores)), 1))
+    low, top = min([0, *scores]), max([max_score, *scores])  # a penalty may take a score below 0
+    whole = all(float(s).is_integer() for s in scores) and top - low <= MAX_BINS
+    bins = [b - 0.5 for b in range(int(low), int(top) + 2)] if whole else min(MAX_BINS, max(len(set(scores)), 1))
     axes.hist(scores, bins=bins, color=BAR, edgecolor="white")
     axes.axvline(mean, color=MEAN, linestyle="--", label=f"среднее {mean:.2f}")
     axes.axvline(median, color=MEDIAN, linestyle=":", linewidth=2, label=f"медиана {median:g}")

@@ -6,6 +6,8 @@ empty, huge or lonely input is reported, never fatal.
 import csv
 import importlib.util
 import json
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -192,6 +194,18 @@ def test_command_writes_ranked_csvs_and_a_page_with_marked_code(tmp_path):
     assert "HIDDEN TESTS" not in soup.text and "assert_close" not in soup.text
 
 
+def test_runs_with_the_network_cut(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"the similarity run tried to connect: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    folder = write_class(tmp_path / "class", {"orig": ORIGINAL, "copy": COPY})
+    similarity.write(tmp_path, ASSIGNMENT, detect(folder))
+    page = (tmp_path / "similarity.html").read_text(encoding="utf-8")
+    assert "section" in page and not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
 def test_earlier_years_are_references(tmp_path):
     last_year = write_class(tmp_path / "2024", {"old": ORIGINAL, "old2": ORIGINAL})
     folder = write_class(tmp_path / "class", {"copy": COPY, "alt0": _alternatives(0)})
@@ -260,3 +274,37 @@ def test_instructor_mistakes_exit_2(tmp_path, args, message):
     done = run(*(arg.format(tmp=tmp_path) for arg in args))
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert not (tmp_path / "OUT").exists()
+
+
+# Code an instructor may hand out inside an answer cell, outside the solution markers.
+SCAFFOLD = '''def check_inputs(X, y, lr, epochs):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
+    if not lr > 0 or int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"lr must be positive and epochs a positive integer, got {lr} and {epochs}")
+    return X, y
+
+
+'''
+
+
+def test_handed_out_code_is_boilerplate(tmp_path):
+    """Two students who keep the given helper and answer differently are not alike."""
+    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "fit_linear_regression":
+            cell["source"] = SCAFFOLD + compose.source_text(cell["source"])
+    path = tmp_path / f"{ASSIGNMENT}.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    scaffolded = compose.load_assignment(ASSIGNMENT, path, grade.STUB)
+    assert SCAFFOLD in scaffolded.stubs["fit_linear_regression"]
+    solution = compose.extract_answers(SOURCE.read_bytes(), INSTRUCTOR).sources["fit_linear_regression"]
+    folder = write_class(tmp_path / "class", {
+        "first": {**_alternatives(0), "fit_linear_regression": SCAFFOLD + _alternatives(0)["fit_linear_regression"]},
+        "second": {**_alternatives(1), "fit_linear_regression": SCAFFOLD + solution}})
+    students = submissions.discover(folder)
+    (given,) = similarity.detect(scaffolded, path.read_bytes(), students, threshold=0).pairs
+    (counted,) = similarity.detect(INSTRUCTOR, SOURCE.read_bytes(), students, threshold=0).pairs
+    assert given.similarity < similarity.DEFAULT_THRESHOLD / 2 <= counted.similarity
