@@ -78,6 +78,9 @@ def main(args):
     except report_data.MissingResults as error:
         print(f"ошибка: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"ошибка: не удалось записать {args.out / PAGE}: {error.strerror or error}", file=sys.stderr)
+        return 2
     print(f"отчёт по группе: {path}")
     return 0
 

@@ -10,7 +10,8 @@ from copydetect.utils import highlight_overlap
 
 from autograder import report, report_plots
 
-MAX_SHOWN = 100  # pairs shown with their code; the table lists every pair
+MAX_SHOWN = 100  # pairs shown with their code
+MAX_LISTED = 1000  # pairs in the table; similarity.csv has them all
 STYLE = report.STYLE + """
 .side { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
 .side pre { background: #fafafa; border: 1px solid #ddd; padding: .5em; font-size: 85%; overflow-x: auto; }
@@ -29,8 +30,8 @@ def page(assignment_name, result):
             _method(result), _skipped(result), _distribution(result), _pairs_table(result),
             _solution_table(result, solution_pairs), _side_by_side(result.pairs[:MAX_SHOWN], "pair")]
     if len(result.pairs) > MAX_SHOWN:
-        body.append(f"<p>Код показан для первых {MAX_SHOWN} пар из {len(result.pairs)}; остальные — в таблице "
-                    "и в similarity.csv.</p>")
+        body.append(f"<p>Код показан для первых {MAX_SHOWN} пар из {len(result.pairs)}; остальные — "
+                    "в similarity.csv.</p>")
     if solution_pairs:
         body.append("<h2>Код рядом с решением преподавателя</h2>")
         body.append(_side_by_side(solution_pairs[:MAX_SHOWN], "solution"))
@@ -68,8 +69,10 @@ def _pairs_table(result):
         f'<tr><td class="n" data-v="{rank}">{rank}</td><td>{e(p.a.label)}</td><td>{e(p.b.label)}</td>'
         f'<td class="n" data-v="{p.similarity}"><a href="#pair-{rank}">{p.similarity:.2f}</a></td>'
         f'<td class="n" data-v="{p.shares[0]}">{p.shares[0]:.2f}</td><td class="n" data-v="{p.shares[1]}">'
-        f"{p.shares[1]:.2f}</td></tr>" for rank, p in enumerate(result.pairs, start=1))
-    return f"""<h2>Пары не ниже порога: {len(result.pairs)}</h2>
+        f"{p.shares[1]:.2f}</td></tr>" for rank, p in enumerate(result.pairs[:MAX_LISTED], start=1))
+    more = (f"<p>В таблице первые {MAX_LISTED} пар из {len(result.pairs)}; все — в similarity.csv.</p>"
+            if len(result.pairs) > MAX_LISTED else "")
+    return f"""<h2>Пары не ниже порога: {len(result.pairs)}</h2>{more}
 <table id="pairs" class="sortable"><thead><tr><th class="n">№</th><th>работа A</th><th>работа B</th>
 <th class="n">похожесть</th><th class="n">доля A в B</th><th class="n">доля B в A</th></tr></thead>
 <tbody>{rows}</tbody></table>"""

@@ -293,6 +293,17 @@ def test_empty_class_torn_rows_and_a_class_of_one(tmp_path):
     problems = soup.find(id="problems").text
     assert "не то число столбцов" in problems and "nan_row" in problems
 
+    odd = tmp_path / "odd"
+    make_class(odd, count=3)
+    with (odd / "outcomes.jsonl").open("a", encoding="utf-8") as file:
+        file.write(json.dumps({"student_id": "student01", "assignment": ASSIGNMENT, "tests": "x", "errors": [1],
+                               "stub": "gd_step", "wall_s": "fast", "worker": 5, "late_by_s": True,
+                               "penalty": "x", "submitted_at": 7}) + "\n")
+        file.write(json.dumps({"student_id": "student02", "errors": {"mse": "not a dict"},
+                               "tests": {"test_mse": {"message": 42}}}) + "\n")
+    soup = soup_of(report.write(odd))
+    assert int(soup.find(id="count").text) == 3 and "?" in soup.select_one('#tasks tr[data-task="mse"]').text
+
     unknown = tmp_path / "unknown"
     unknown.mkdir()
     (unknown / "grades.csv").write_text("student_id,assignment,score,max_score,status,t1,notes,digest\n"

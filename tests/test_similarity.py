@@ -308,3 +308,14 @@ def test_handed_out_code_is_boilerplate(tmp_path):
     (given,) = similarity.detect(scaffolded, path.read_bytes(), students, threshold=0).pairs
     (counted,) = similarity.detect(INSTRUCTOR, SOURCE.read_bytes(), students, threshold=0).pairs
     assert given.similarity < similarity.DEFAULT_THRESHOLD / 2 <= counted.similarity
+
+
+def test_a_long_list_of_pairs_is_cut_on_the_page_not_in_the_csv(tmp_path, monkeypatch):
+    monkeypatch.setattr(similarity.similarity_page, "MAX_SHOWN", 1)
+    monkeypatch.setattr(similarity.similarity_page, "MAX_LISTED", 2)
+    folder = write_class(tmp_path / "class", {f"s{i}": ORIGINAL for i in range(4)})
+    similarity.write(tmp_path, ASSIGNMENT, detect(folder))
+    soup = BeautifulSoup((tmp_path / "similarity.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(soup.select("#pairs tbody tr")) == 2 and len(soup.select("section.pair")) == 1
+    assert "первые 2 пар из 6" in soup.text and "первые 1 пар из 6" in soup.text
+    assert len(read_csv(tmp_path / "similarity.csv")) == 7
