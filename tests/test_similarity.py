@@ -317,5 +317,5 @@ def test_a_long_list_of_pairs_is_cut_on_the_page_not_in_the_csv(tmp_path, monkey
     similarity.write(tmp_path, ASSIGNMENT, detect(folder))
     soup = BeautifulSoup((tmp_path / "similarity.html").read_text(encoding="utf-8"), "html.parser")
     assert len(soup.select("#pairs tbody tr")) == 2 and len(soup.select("section.pair")) == 1
-    assert "первые 2 пар из 6" in soup.text and "первые 1 пар из 6" in soup.text
+    assert "первые 2 пар из 6" in soup.text and "первых 1 пар из 6" in soup.text
     assert len(read_csv(tmp_path / "similarity.csv")) == 7
