@@ -1,20 +1,24 @@
 """Pictures of the class report and the similarity page, drawn once as inline PNG data URIs.
 
 matplotlib's object API (``Figure``) is used, not pyplot: no global state, no GUI backend,
-nothing left open between reports.
+nothing left open between reports. It is imported when a picture is drawn, not with the
+command line: it takes a second or two, which ``grade --help`` need not wait for.
 """
 
 import base64
 import io
-
-from matplotlib import ticker
-from matplotlib.figure import Figure
 
 DPI = 100
 BAR = "#4878a8"
 MEAN = "#c0392b"
 MEDIAN = "#27ae60"
 MAX_BINS = 30
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
 
 
 def data_uri(figure):
@@ -24,7 +28,7 @@ def data_uri(figure):
 
 
 def score_histogram(scores, max_score, mean, median):
-    figure = Figure(figsize=(7, 3.2))
+    figure = _figure(7, 3.2)
     axes = figure.subplots()
     # One bar per point when points are whole and few, so that a bar reads as "got exactly k".
     low, top = min([0, *scores]), max([max_score, *scores])  # a penalty may take a score below 0
@@ -41,7 +45,7 @@ def score_histogram(scores, max_score, mean, median):
 
 
 def pass_rates(test_ids, rates):
-    figure = Figure(figsize=(7, 0.45 * len(test_ids) + 0.9))
+    figure = _figure(7, 0.45 * len(test_ids) + 0.9)
     axes = figure.subplots()
     positions = range(len(test_ids))
     axes.barh(positions, [100 * r for r in rates], color=BAR)
@@ -55,7 +59,7 @@ def pass_rates(test_ids, rates):
 
 
 def durations(seconds):
-    figure = Figure(figsize=(7, 2.8))
+    figure = _figure(7, 2.8)
     axes = figure.subplots()
     axes.hist(seconds, bins=min(MAX_BINS, max(len(set(seconds)), 1)), color=BAR, edgecolor="white")
     axes.set_xlabel("время проверки одной работы, с")
@@ -65,11 +69,13 @@ def durations(seconds):
 
 
 def similarity_histogram(values, threshold):
-    figure = Figure(figsize=(7, 2.8))
+    figure = _figure(7, 2.8)
     axes = figure.subplots()
     axes.hist(values, bins=[i / 20 for i in range(21)], color=BAR, edgecolor="white")
     axes.axvline(threshold, color=MEAN, linestyle="--", label=f"порог {threshold:g}")
     axes.set_xlim(0, 1)
+    from matplotlib import ticker
+
     axes.set_yscale("log")  # most pairs are near 0; the few near 1 must still show
     axes.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     axes.yaxis.set_major_formatter(ticker.FormatStrFormatter("%d"))

@@ -8,6 +8,9 @@ instructor's cells. The released stubs are copydetect's boilerplate, so the sign
 docstrings every student was given do not count. Earlier years' submissions (``--previous``)
 and the instructor's solution are references: each student is compared with them, they are
 not compared with each other.
+
+copydetect is imported where it is used: it imports pyplot, seconds that every other
+command of ``python -m autograder`` would otherwise wait for.
 """
 
 import argparse
@@ -19,12 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files, defaults
 
 from autograder import assignments, compose, grade, gradebook, report, similarity_page, submissions
 
 DEFAULT_THRESHOLD = 0.5
-NOISE_CHARS = defaults.NOISE_THRESHOLD  # of tokenised code: a shorter match is chance
+NOISE_CHARS = 25  # of tokenised code, copydetect's default: a shorter match is chance
 MAX_CELL_CHARS = 20_000  # compared per answer cell; a longer cell is cut and the page says so
 SOLUTION = "решение преподавателя"
 PAIRS_CSV = "similarity.csv"
@@ -48,7 +50,7 @@ class Work:
     label: str  # the student's id; "<folder>/<id>" for an earlier year; SOLUTION
     kind: str  # "student", "previous" or "solution"
     text: str
-    fingerprint: CodeFingerprint
+    fingerprint: object  # copydetect's CodeFingerprint of text
 
 
 @dataclass
@@ -139,12 +141,16 @@ def detect(assignment, solution_bytes, students, previous=(), threshold=DEFAULT_
 
 def _boilerplate(assignment):
     """copydetect's boilerplate: every k-gram of the stubs handed out (window 1, as copydetect takes it)."""
+    from copydetect import CodeFingerprint
+
     hashes = [CodeFingerprint("stub.py", NOISE_CHARS, 1, language="python", fp=io.StringIO(stub)).hashes
               for stub in assignment.stubs.values()]
     return np.unique(np.array(sorted(set().union(*hashes)), dtype=np.int64))
 
 
 def _fingerprint(text, boilerplate):
+    from copydetect import CodeFingerprint
+
     return CodeFingerprint("answer.py", NOISE_CHARS, 1, boilerplate, language="python", fp=io.StringIO(text))
 
 
@@ -195,6 +201,8 @@ def _text(label, sources, assignment, result):
 
 
 def _compare(a, b):
+    from copydetect import compare_files
+
     _, shares, slices = compare_files(a.fingerprint, b.fingerprint)
     shares = tuple(float(share) for share in shares)
     return Pair(a, b, max(shares), shares, slices)

@@ -6,8 +6,6 @@ the code around and inside each mark; the page is self-contained like the class 
 
 import html
 
-from copydetect.utils import highlight_overlap
-
 from autograder import report, report_plots
 
 MAX_SHOWN = 100  # pairs shown with their code
@@ -93,6 +91,8 @@ def _solution_table(result, close):
 
 
 def _marked(text, slices):
+    from copydetect.utils import highlight_overlap  # see autograder.similarity on the late import
+
     if not slices.size:
         return e(text)
     marked, _ = highlight_overlap(text, slices, "<mark>", "</mark>", escape_html=True)
