@@ -48,7 +48,6 @@ class Work:
     """One submission as compared: its answer cells, each under a comment naming the cell."""
 
     label: str  # the student's id; "<folder>/<id>" for an earlier year; SOLUTION
-    kind: str  # "student", "previous" or "solution"
     text: str
     fingerprint: object  # copydetect's CodeFingerprint of text
 
@@ -118,12 +117,12 @@ def detect(assignment, solution_bytes, students, previous=(), threshold=DEFAULT_
     """Compare the class with itself, with earlier years and with the solution."""
     boilerplate = _boilerplate(assignment)
     result = Result([], [], None, [], [], threshold)
-    result.works = _works(students, "student", "", assignment, boilerplate, result)
+    result.works = _works(students, "", assignment, boilerplate, result)
     for folder, earlier in previous:
-        result.previous += _works(earlier, "previous", f"{folder.name or folder}/", assignment, boilerplate, result)
+        result.previous += _works(earlier, f"{folder.name or folder}/", assignment, boilerplate, result)
     solution = compose.extract_answers(solution_bytes, assignment).sources
     text = _text(SOLUTION, solution, assignment, result)
-    result.solution = Work(SOLUTION, "solution", text, _fingerprint(text, boilerplate)) if text else None
+    result.solution = Work(SOLUTION, text, _fingerprint(text, boilerplate)) if text else None
     if len(result.works) < 2:
         result.skipped.append(("", f"сравнимых работ в группе {len(result.works)}: сравнивать друг с другом нечего"))
     for index, work in enumerate(result.works):
@@ -154,14 +153,16 @@ def _fingerprint(text, boilerplate):
     return CodeFingerprint("answer.py", NOISE_CHARS, 1, boilerplate, language="python", fp=io.StringIO(text))
 
 
-def _works(students, kind, prefix, assignment, boilerplate, result):
+def _works(students, prefix, assignment, boilerplate, result):
     works = []
     for student in students:
         label = prefix + student.student_id
         if student.problem:
             result.skipped.append((label, f"{student.problem}: {'; '.join(student.notes) or 'нечего сравнивать'}"))
             continue
-        (name, data), _ = grade._choose(student, assignment)
+        (name, data), several = grade._choose(student, assignment)
+        if several:
+            result.notes.append((label, f"тетрадей несколько: сравнивается {name}, как при проверке"))
         try:
             answers = compose.extract_answers(data, assignment)
         except compose.InvalidNotebook as error:
@@ -177,7 +178,7 @@ def _works(students, kind, prefix, assignment, boilerplate, result):
             result.skipped.append((label, (f"ответы короче {NOISE_CHARS} значимых символов без заготовки: "
                                           "сравнивать нечего")))
         else:
-            works.append(Work(label, kind, text, fingerprint))
+            works.append(Work(label, text, fingerprint))
     return works
 
 
@@ -243,9 +244,9 @@ def summary(result):
         close = sum(p.similarity >= result.threshold for p in result.to_solution)
         lines.append(f"Похожи на решение преподавателя (не ниже {result.threshold:g}): {close}.")
     for label, why in result.skipped:
-        lines.append(f"пропущено{' ' + _printable(label) if label else ''}: {why}")
+        lines.append(f"пропущено{' ' + _printable(label) if label else ''}: {_printable(why)}")
     for label, what in result.notes:
-        lines.append(f"обрезано {_printable(label)}: {what}")
+        lines.append(f"примечание, {_printable(label)}: {what}")
     lines.append("Похожесть — повод посмотреть работы самому, а не вердикт.")
     return "\n".join(lines)
 

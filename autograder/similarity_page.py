@@ -50,7 +50,7 @@ grade_id, как при проверке); выданные заготовки �
 def _skipped(result):
     items = [f"<li>{e(label) + ': ' if label else ''}{e(why)}</li>" for label, why in result.skipped]
     items += [f"<li>{e(label)}: {e(what)}</li>" for label, what in result.notes]
-    return f'<h2>Пропущено и обрезано</h2><ul id="skipped">{"".join(items)}</ul>' if items else ""
+    return f'<h2>Пропущено и примечания</h2><ul id="skipped">{"".join(items)}</ul>' if items else ""
 
 
 def _distribution(result):

@@ -240,12 +240,14 @@ def test_bad_input_is_skipped_with_a_reason(tmp_path):
         "other": json.dumps({"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}}]}),
     })
     (folder / "nothing").mkdir()
+    (folder / "copy" / "draft.ipynb").write_text(notebook({}), encoding="utf-8")  # the grader takes the named one
     result = detect(folder)
     skipped = dict(result.skipped)
     assert set(skipped) == {"broken", "empty", "list", "stubs", "short", "other", "nothing"}
     assert "JSON" in skipped["broken"] and "пустой файл" in skipped["empty"]
     assert "заготовк" in skipped["stubs"] and "короче" in skipped["short"]
     assert "нет ни одной ячейки решения" in skipped["other"] and "no notebook" in skipped["nothing"]
+    assert dict(result.notes)["copy"] == f"тетрадей несколько: сравнивается {ASSIGNMENT}.ipynb, как при проверке"
     (note,) = [what for label, what in result.notes if label == "huge"]
     assert f"первые {similarity.MAX_CELL_CHARS}" in note
     assert {w.label for w in result.works} == {"orig", "copy", "huge"}
