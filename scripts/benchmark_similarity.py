@@ -54,9 +54,8 @@ def disguise(text, rng):
                      for line in text.splitlines()) + "\n"
 
 
-def notebooks(count, rng):
+def notebooks(count, rng, pool):
     exercise = json.loads(assignments.exercise_notebook(ASSIGNMENT).read_text(encoding="utf-8"))
-    pool = answers_by_cell()
     students, planted, previous = {}, [], None
     for index in range(count):
         student_id = f"student{index:03d}"
@@ -78,7 +77,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
     args = parser.parse_args()
-    students, planted = notebooks(args.count, random.Random(0))
+    pool = answers_by_cell()
+    students, planted = notebooks(args.count, random.Random(0), pool)
     with tempfile.TemporaryDirectory(prefix="similarity-benchmark-") as scratch:
         folder, out = Path(scratch) / "submissions", Path(scratch) / "out"
         for student_id, text in students.items():
@@ -99,8 +99,9 @@ def main():
     found = sum(pair in flagged for pair in planted)
     print(f"`python -m autograder similarity` on {args.count} generated submissions of {ASSIGNMENT} "
           f"({pairs} pairs): {wall:.1f} s wall-clock, {cpu:.1f} s CPU.")
-    print(f"Planted disguised copies flagged: {found} of {len(planted)}; pairs at or above the default "
-          f"threshold: {len(flagged)}.")
+    print(f"Planted disguised copies flagged: {found} of {len(planted)}. Pairs at or above the default "
+          f"threshold: {len(flagged)}; the generated answers come from {min(map(len, pool.values()))}–"
+          f"{max(map(len, pool.values()))} per cell, so most pairs do share whole cells.")
 
 
 if __name__ == "__main__":
