@@ -9,7 +9,7 @@ from autograder import assignments, grade, release, report, similarity
 def parser():
     main = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Задания курса: генерация тетрадей студентов и проверка работ всей группы.",
+        description="Задания курса: генерация тетрадей студентов, проверка работ всей группы и отчёты по ней.",
     )
     commands = main.add_subparsers(dest="command", required=True)
 
