@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv book test exercises grade lint clean benchmark benchmark-grading benchmark-training
+.PHONY: venv book test exercises grade lint clean benchmark benchmark-grading benchmark-training benchmark-similarity
 
 venv: $(STAMP)
 
@@ -43,6 +43,9 @@ benchmark-grading: $(STAMP)
 
 benchmark-training: $(STAMP)
 	$(PY) scripts/benchmark_training.py --out _build/benchmark_training.md
+
+benchmark-similarity: $(STAMP)
+	$(PY) scripts/benchmark_similarity.py
 
 clean:
 	rm -rf _build

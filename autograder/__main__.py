@@ -3,13 +3,13 @@
 import argparse
 import sys
 
-from autograder import assignments, grade, release
+from autograder import assignments, grade, release, report, similarity
 
 
 def parser():
     main = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Задания курса: генерация тетрадей студентов и проверка работ всей группы.",
+        description="Задания курса: генерация тетрадей студентов, проверка работ всей группы и отчёты по ней.",
     )
     commands = main.add_subparsers(dest="command", required=True)
 
@@ -19,6 +19,8 @@ def parser():
     rel.add_argument("--check", action="store_true", help="только проверить, что exercises/ не устарел")
     rel.set_defaults(run=release.main)
     grade.add_parser(commands)
+    report.add_parser(commands)
+    similarity.add_parser(commands)
     return main
 
 
