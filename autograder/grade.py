@@ -26,6 +26,7 @@ from autograder import (
     feedback,
     gradebook,
     pipeline,
+    report,
     reporting,
     sandbox,
     settings,
@@ -133,6 +134,7 @@ def main(args):
               "чтобы продолжить", file=sys.stderr)
         return settings.EXIT_INTERRUPTED
     print(reporting.summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers))
+    print(f"Отчёт по группе: {report.write(args.out)}")
     return settings.EXIT_OK
 
 

@@ -18,7 +18,8 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from autograder import feedback, report_data, report_plots, submissions
+from autograder import report_data, report_plots, submissions
+from autograder.outcome import STATUSES
 
 PAGE = "report.html"
 SIMILARITY_FILES = {"similarity.html": "пары похожих работ, код рядом",
@@ -150,7 +151,7 @@ def _scores(results):
 
 
 def _statuses(results):
-    rows = "".join(f'<tr><td>{e(status)}</td><td>{e(feedback.STATUS_TEXT.get(status, "—"))}</td>'
+    rows = "".join(f'<tr><td>{e(status)}</td><td>{e(STATUSES.get(status, "—"))}</td>'
                    f'<td class="n" data-status="{e(status)}">{count}</td></tr>'
                    for status, count in report_data.status_counts(results))
     return f"""<h2>Статусы проверки</h2>

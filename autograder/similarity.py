@@ -23,7 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import assignments, compose, grade, gradebook, report, similarity_page, submissions
+from autograder import (
+    assignments,
+    compose,
+    gradebook,
+    pipeline,
+    report,
+    settings,
+    similarity_page,
+    submissions,
+)
 
 DEFAULT_THRESHOLD = 0.5
 NOISE_CHARS = 25  # of tokenised code, copydetect's default: a shorter match is chance
@@ -98,7 +107,7 @@ def main(args):
         previous = [(folder, submissions.discover(folder)) for folder in args.previous]
     except submissions.MissingSubmissions as error:
         return _instructor_error(str(error))
-    assignment = compose.load_assignment(args.assignment, source, grade.STUB)
+    assignment = compose.load_assignment(args.assignment, source, settings.STUB)
     result = detect(assignment, source.read_bytes(), students, previous, args.threshold)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = write(args.out, assignment.name, result)
@@ -110,7 +119,7 @@ def main(args):
 
 def _instructor_error(message):
     print(f"ошибка: {message}", file=sys.stderr)
-    return grade.EXIT_INSTRUCTOR
+    return settings.EXIT_INSTRUCTOR
 
 
 def detect(assignment, solution_bytes, students, previous=(), threshold=DEFAULT_THRESHOLD):
@@ -160,7 +169,7 @@ def _works(students, prefix, assignment, boilerplate, result):
         if student.problem:
             result.skipped.append((label, f"{student.problem}: {'; '.join(student.notes) or 'нечего сравнивать'}"))
             continue
-        (name, data), several = grade._choose(student, assignment)
+        (name, data), several = pipeline.choose(student, assignment)
         if several:
             result.notes.append((label, f"тетрадей несколько: сравнивается {name}, как при проверке"))
         try:

@@ -132,7 +132,7 @@ class StudentWriter(protocol.Writer):
 
         tensor_type, dtype_type = protocol.torch_types()
         mirrors = self.mirrors
-        if isinstance(value, (np.ndarray, np.random.Generator)) or isinstance(value, tensor_type):
+        if isinstance(value, (np.ndarray, np.random.Generator, tensor_type)):
             mirror = mirrors.find(value)
             if mirror is not None:
                 return ["R", mirror]

@@ -89,6 +89,14 @@ def _wait_for_rows(out, count, process, limit=300):
     raise AssertionError("the grader wrote no rows in time")
 
 
+def _wait_for(condition, failure, limit=30):
+    """Poll an observable condition (a process list, a file) until it holds, or fail."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < limit, failure
+        time.sleep(0.05)
+
+
 def _sandbox_processes():
     uids = range(settings.UID_FIRST, settings.UID_FIRST + settings.UID_COUNT)
     return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
@@ -118,8 +126,7 @@ def test_interrupt_crash_resume_force(tmp_path):
     _wait_for_rows(out, first + 1, process)
     process.kill()
     process.communicate(timeout=60)
-    time.sleep(1)
-    assert _sandbox_processes() == []
+    _wait_for(lambda: _sandbox_processes() == [], "the sandboxes outlived the killed grader")
     second = len(rows_of(out))
     assert first < second
 
