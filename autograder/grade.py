@@ -104,6 +104,7 @@ def main(args):
               file=sys.stderr)
         return settings.EXIT_SELF_CHECK
     records = gradebook.Records(args.out, assignment, args.db)
+    records.gradebook  # noqa: B018 - open before the batch, so that each row is written as it is graded
     base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).digest()
     todo, skipped = [], 0
     for student in students:
