@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import assignments, compose, feedback, gradebook, sandbox, submissions
+from autograder.lms import roundtrip
 
 STUB = "# ВАШ КОД ЗДЕСЬ\nraise NotImplementedError()"  # as autograder/nbgrader_config.py sets it
 SEED = 0
@@ -35,14 +36,31 @@ EPILOG = """\
   папка/<id студента>/...*.ipynb     папка на студента (id — любое имя, в т.ч. кириллица);
                                      если тетрадей несколько, берётся <ЗАДАНИЕ>.ipynb
   папка/<id студента>.ipynb          тетради прямо в папке: id — имя файла
-  курс/submitted/<id>/<ЗАДАНИЕ>/     дерево nbgrader (submitted/ внутри папки)
-  архив.zip                          выгрузка LMS: <id>.ipynb или <id>/<путь>/*.ipynb внутри
+  курс/submitted/<id>/<ЗАДАНИЕ>/     курс nbgrader (после nbgrader collect): оценки идут в
+                                     курс/gradebook.db, отзывы — в курс/feedback/ для
+                                     nbgrader release_feedback
+  архив.zip                          <id>.ipynb или <id>/<путь>/*.ipynb внутри
+  выгрузка Moodle (zip)              «Скачать все ответы»: <Полное имя>_<id участника>_
+                                     assignsubmission_file/… или …_file_<файл>
+  выгрузка Canvas (zip)              «Download Submissions»: <имя>[_LATE]_<id>_<id файла>_<файл>
 
-Результаты в OUT: grades.csv (строка на студента, столбец на тест), feedback/<id>/<ЗАДАНИЕ>.html,
-gradebook.db (gradebook nbgrader), logs/<id>.txt (вывод решения, обрезанный).
-Повторный запуск продолжает с места остановки; --force проверяет всё заново.
+--roster: лист оценок Moodle («Скачать таблицу оценок», UTF-8) или журнал Canvas
+(«Export Entire Gradebook»). Для Moodle пишутся OUT/lms/moodle_worksheet.csv («Загрузить лист
+оценок») и OUT/lms/moodle_feedback.zip («Загрузить несколько файлов отзывов в ZIP»), для
+Canvas — OUT/lms/canvas_import.csv («Import»). Оценки в них — после штрафа.
+
+Срок и штраф: --deadline 2026-12-15T23:59+03:00 --late-policy linear:10%/d,max:50%
+(или zero-after:72h, none, file:правило.py); то же по заданиям — в --course-config.
+Время сдачи берётся из timestamp.txt nbgrader, листа оценок Moodle, отметки LATE Canvas.
+
+Результаты в OUT: grades.csv (строка на студента, столбец на тест, срок и штраф),
+feedback/<id>/<ЗАДАНИЕ>.html, gradebook.db (gradebook nbgrader), logs/<id>.txt (вывод решения),
+audit.csv (каждое изменение балла: когда, чей, было, стало, почему).
+Повторный запуск продолжает с места остановки; --force проверяет всё заново, --only — только
+указанных студентов.
 Код выхода 0 — все работы обработаны (что бы ни делал код студентов); 2 — ошибка в аргументах
-(нет задания, нет папки); 3 — тетрадь преподавателя не проходит свои тесты в песочнице; 130 — прервано.
+(нет задания, нет папки, ведомость не читается); 3 — тетрадь преподавателя не проходит свои тесты
+в песочнице; 130 — прервано.
 """
 
 
@@ -80,6 +98,13 @@ def add_parser(commands):
     parser.add_argument("--memory-mb", type=int, default=4096, help="предел памяти на работу, МБ (4096)")
     parser.add_argument("--db", default=None, help="URL базы gradebook для SQLAlchemy (sqlite:///OUT/gradebook.db)")
     parser.add_argument("--force", action="store_true", help="проверить заново и уже проверенные работы")
+    parser.add_argument("--only", metavar="ID[,ID…]", help="проверить заново только этих студентов")
+    parser.add_argument("--roster", type=Path, help="лист оценок Moodle или журнал Canvas (CSV)")
+    parser.add_argument("--lms-column", help="столбец задания в журнале Canvas, «Название (id)»")
+    parser.add_argument("--deadline", help="срок сдачи, ISO 8601 с часовым поясом: 2026-12-15T23:59+03:00")
+    parser.add_argument("--late-policy", help="штраф за опоздание: none, linear:10%%/d,max:50%%, zero-after:72h, "
+                                              "file:правило.py")
+    parser.add_argument("--course-config", type=Path, help="настройки курса (TOML): сроки и штрафы по заданиям")
     parser.set_defaults(run=main)
 
 
@@ -88,9 +113,11 @@ def main(args):
     if args.workers < 1 or args.timeout <= 0 or args.memory_mb < 64:
         return _instructor_error("--workers ≥ 1, --timeout > 0 и --memory-mb ≥ 64")
     try:
-        students = submissions.discover(args.submissions)
-    except submissions.MissingSubmissions as error:
+        plan = roundtrip.prepare(args, args.assignment)
+        only = roundtrip.only(plan, args.only) if args.only else None
+    except roundtrip.InstructorError as error:
         return _instructor_error(str(error))
+    students = plan.found.students
     limits = sandbox.Limits(args.timeout, args.notebook_timeout or 10 * args.timeout, args.memory_mb)
     assignment = compose.load_assignment(args.assignment, source, STUB)
     gradebook.preload()
@@ -102,12 +129,14 @@ def main(args):
         print(f"ошибка: тетрадь преподавателя {source} не проходит свои тесты в песочнице ({kind}):\n{problem}",
               file=sys.stderr)
         return EXIT_SELF_CHECK
-    records = gradebook.Records(args.out, assignment, args.db)
-    base = hashlib.sha256(GRADE_VERSION + source.read_bytes()).digest()
+    records = gradebook.Records(args.out, assignment, args.db or plan.db_url, plan.info)
+    base = hashlib.sha256(GRADE_VERSION + source.read_bytes()).hexdigest()[:16]
     todo, skipped = [], 0
     for student in students:
-        digest = _digest(base, student)
-        if not args.force and records.graded(student.student_id, digest):
+        if only is not None and student.student_id not in only:
+            continue
+        digest = f"{base}:{submissions.digest(b'', student)[:16]}"
+        if only is None and not args.force and records.graded(student.student_id, digest):
             skipped += 1
         else:
             todo.append((student, digest))
@@ -128,21 +157,16 @@ def main(args):
               "чтобы продолжить", file=sys.stderr)
         return EXIT_INTERRUPTED
     progress.close()
+    report = summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers)
+    records.add_absent(plan.absent)
     records.finish()
-    print(summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers))
+    print("\n".join([report, *roundtrip.publish(plan, args.out, records, assignment)]))
     return 0
 
 
 def _instructor_error(message):
     print(f"ошибка: {message}", file=sys.stderr)
     return EXIT_INSTRUCTOR
-
-
-def _digest(base, student):
-    digest = hashlib.sha256(base)
-    for name, data in student.notebooks:
-        digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + (data or b"") + b"\0")
-    return digest.hexdigest()[:32]
 
 
 def _checked_before(out, assignment, source, limits, kind):

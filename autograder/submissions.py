@@ -26,7 +26,7 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from dateutil import parser as dateparser
@@ -341,7 +341,7 @@ def parse_time(text):
         moment = dateparser.parse(text.strip())
     except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- zips ------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "＝", "＋", "－"
 
 
 def inert(text):
-    return "'" + text if text.startswith(FORMULA_STARTS + ("'",)) else text
+    """``text`` as a cell; a lone "-" (an LMS's "nothing here") is no formula and stays."""
+    return "'" + text if text.startswith(FORMULA_STARTS + ("'",)) and text != "-" else text
 
 
 def plain(text):

@@ -142,9 +142,9 @@ class Worksheet:
             if not match:
                 raise WorksheetError(f"идентификатор {record.values[self.columns['identifier']]!r} не похож на "
                                      f"«{strings.identifier}» Moodle (Participant 123 / Участник123)")
-            value = lambda key: record.values[self.columns[key]] if key in self.columns else ""  # noqa: E731
-            self.participants[match[1]] = Participant(match[1], value("full_name"), value("status"),
-                                                      value("modified"), value("max_grade"), record)
+            value = {key: record.values[index] for key, index in self.columns.items()}
+            self.participants[match[1]] = Participant(match[1], value.get("full_name", ""), value.get("status", ""),
+                                                      value.get("modified", ""), value["max_grade"], record)
 
     def submitted_at(self, participant, zone):
         """When it was submitted, read from the long date in the zone of the deadline."""
