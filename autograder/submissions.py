@@ -65,24 +65,29 @@ class Notebook:
         self.order = order  # among uploads of one name, the later has the larger order (Canvas)
 
     def read(self):
-        data = b"".join(self.chunks())
-        return data if self.allowed and len(data) <= MAX_BYTES else None
+        if not self.allowed:
+            return None
+        try:
+            data = b"".join(self._pieces())
+        except ZIP_DAMAGE:
+            return None  # damaged, encrypted, oddly compressed or replaced: an invalid notebook
+        return data if len(data) <= MAX_BYTES else None
 
     def chunks(self):
-        """The bytes in pieces, at most MAX_BYTES + 1 of them, nothing when unreadable."""
-        if not self.allowed:
-            return
+        """The bytes in pieces (for a digest); nothing when unreadable."""
+        if self.allowed:
+            with contextlib.suppress(*ZIP_DAMAGE):
+                yield from self._pieces()
+
+    def _pieces(self):
         left = MAX_BYTES + 1
-        try:
-            with self._opener() as file:
-                while left > 0:
-                    piece = file.read(min(CHUNK, left))
-                    if not piece:
-                        break
-                    left -= len(piece)
-                    yield piece
-        except ZIP_DAMAGE:
-            return  # damaged, encrypted or oddly compressed: graded as an invalid notebook
+        with self._opener() as file:
+            while left > 0:
+                piece = file.read(min(CHUNK, left))
+                if not piece:
+                    break
+                left -= len(piece)
+                yield piece
 
     def __iter__(self):
         yield self.name
