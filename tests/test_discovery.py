@@ -33,19 +33,22 @@ def test_a_very_deep_folder_is_read_to_a_limit_without_crashing(tmp_path):
     folder = tmp_path / "class"
     (folder / "deep").mkdir(parents=True)
     (folder / "deep" / "work.ipynb").write_bytes(SOLUTION)
-    fd = os.open(folder / "deep", os.O_RDONLY)
-    for _ in range(1500):  # far beyond PATH_MAX and Python's recursion limit
-        os.mkdir("d", dir_fd=fd)
-        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-        os.close(fd)
-        fd = inner
-    os.close(fd)
-    (folder / "other").mkdir()
-    (folder / "other" / "a.ipynb").write_bytes(EXERCISE)
-    found = {s.student_id: s for s in submissions.discover(folder)}
-    assert sorted(found) == ["deep", "other"]
-    assert [nb.name for nb in found["deep"].notebooks] == ["work.ipynb"]
-    assert any("глубже" in note for note in found["deep"].notes)
+    fds = [os.open(folder / "deep", os.O_RDONLY)]
+    try:
+        for _ in range(1500):  # far beyond PATH_MAX and Python's recursion limit
+            os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        (folder / "other").mkdir()
+        (folder / "other" / "a.ipynb").write_bytes(EXERCISE)
+        found = {s.student_id: s for s in submissions.discover(folder)}
+        assert sorted(found) == ["deep", "other"]
+        assert [nb.name for nb in found["deep"].notebooks] == ["work.ipynb"]
+        assert any("глубже" in note for note in found["deep"].notes)
+    finally:  # removed here, bottom up: pytest's own clean-up would recurse too deep
+        os.close(fds.pop())
+        while fds:
+            os.rmdir("d", dir_fd=fds[-1])
+            os.close(fds.pop())
 
 
 def test_a_student_named_like_a_layout_keyword_is_a_student(tmp_path):
