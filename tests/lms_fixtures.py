@@ -51,7 +51,8 @@ def moodle_worksheet(path, language, rows, bom=True):
     out = io.StringIO()
     out.write(",".join(f'"{h}"' if " " in h else h for h in MOODLE_HEADERS[language]) + "\n")
     for participant_id, name, status, modified, maximum, comment in rows:
-        cells = [f"{PARTICIPANT[language]}{participant_id}", f'"{name}"', f"s{participant_id}@example.org",
+        cells = [f"{PARTICIPANT[language]}{participant_id}", '"' + name.replace('"', '""') + '"',
+                 f"s{participant_id}@example.org",
                  _quoted(status), "", _quoted(maximum), "Yes" if language == "en" else "Да", _quoted(modified),
                  "-", _quoted(comment)]
         out.write(",".join(cells) + "\n")
@@ -60,7 +61,7 @@ def moodle_worksheet(path, language, rows, bom=True):
 
 
 def _quoted(value):
-    return f'"{value}"' if any(char in value for char in ', "') else value
+    return '"' + value.replace('"', '""') + '"' if any(char in value for char in ', "') else value
 
 
 def canvas_zip(path, entries):
