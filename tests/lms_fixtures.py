@@ -7,6 +7,7 @@ from). Canvas: the "Download Submissions" zip and the gradebook export.
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -25,9 +26,10 @@ PARTICIPANT = {"en": "Participant ", "ru": "Участник"}  # mod/assign hid
 
 
 def moodle_prefix(name, participant_id, blind=False, language="en"):
-    """downloader.php get_student_prefix: "_" in the name becomes " "."""
+    """downloader.php get_student_prefix: "_" in the name becomes " ", then clean_filename
+    (PARAM_FILE) drops what a file name cannot hold."""
     shown = {"en": "Participant", "ru": "Участник"}[language] if blind else name.replace("_", " ")
-    return f"{shown}_{participant_id}"
+    return re.sub(r'[\x00-\x1f\x7f\\/:*?"<>|]', "", f"{shown}_{participant_id}")
 
 
 def moodle_zip(path, participants, layout="folder", blind=False, language="en"):

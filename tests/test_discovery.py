@@ -5,10 +5,10 @@ import tracemalloc
 import zipfile
 
 import pytest
+from lms_fixtures import ASSIGNMENT, EXERCISE, SOLUTION, canvas_zip, moodle_zip
 
 from autograder import submissions
 from autograder.lms import cells
-from lms_fixtures import ASSIGNMENT, EXERCISE, SOLUTION, canvas_zip, moodle_zip
 
 
 def _ids(found):
