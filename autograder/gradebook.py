@@ -4,6 +4,10 @@
 gradebook has committed the same grades, so a crash or Ctrl-C loses at most the submissions
 being graded at that moment, and the next run skips every row whose digest (the instructor's
 notebook and the student's files) is unchanged. At the end the file is rewritten sorted.
+
+A row holds the raw score of the tests, the late penalty (``autograder.late``) and the score
+after it; a changed score is appended to ``audit.csv`` with its cause (``autograder.audit``).
+No cell that holds a student's text can run as a spreadsheet formula (``lms.cells``).
 """
 
 import csv

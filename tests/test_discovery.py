@@ -167,3 +167,33 @@ def test_nothing_from_a_student_becomes_a_formula():
     for text in ["ivanov", "Иванов", "-", "'quoted", ""]:
         assert cells.plain(cells.inert(text)) == text
     assert cells.inert("ivanov") == "ivanov" and cells.inert("-") == "-"
+
+
+@pytest.mark.slow
+def test_a_batch_of_odd_folders_gives_every_student_a_row(tmp_path):
+    import csv
+    import subprocess
+    import sys
+
+    from lms_fixtures import ROOT
+
+    folder = tmp_path / "class"
+    os.makedirs(os.fsencode(folder) + b"/\xcf\xf0\xe8\xe2\xe5\xf2")  # «Привет» in cp1251: not UTF-8
+    with open(os.fsencode(folder) + b"/\xcf\xf0\xe8\xe2\xe5\xf2/w.ipynb", "wb") as file:
+        file.write(SOLUTION)
+    for student in ["submitted", "=1+2", "+cmd"]:
+        (folder / student / ASSIGNMENT).mkdir(parents=True)
+        (folder / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_bytes(SOLUTION)
+    (folder / "empty").mkdir()
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(folder), "--out",
+                             str(tmp_path / "out"), "--workers", "2", "--timeout", "10"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / "out" / "grades.csv").open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    ids = [row[0] for row in rows[1:]]
+    assert sorted(ids) == sorted(["%CF%F0%E8%E2%E5%F2", "submitted", "'=1+2", "'+cmd", "empty"])
+    scores = {row[0]: (row[3], row[5]) for row in rows[1:]}
+    assert scores["%CF%F0%E8%E2%E5%F2"] == ("11", "ok") and scores["submitted"] == ("11", "ok")
+    assert scores["'=1+2"] == ("11", "ok") and scores["empty"] == ("0", "no notebook")
+    assert (tmp_path / "out" / "feedback" / "=1+2" / f"{ASSIGNMENT}.html").is_file()
