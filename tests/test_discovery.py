@@ -1,11 +1,14 @@
 """Discovery never stops a batch and never drops a student: odd names, depth, keywords, bombs."""
 
+import csv
 import os
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 
 import pytest
-from lms_fixtures import ASSIGNMENT, EXERCISE, SOLUTION, canvas_zip, moodle_zip
+from lms_fixtures import ASSIGNMENT, EXERCISE, ROOT, SOLUTION, canvas_zip, moodle_zip
 
 from autograder import submissions
 from autograder.lms import cells
@@ -134,6 +137,10 @@ def test_a_zip_of_neither_layout_is_the_instructors_error(tmp_path):
         zf.writestr("grades.xlsx", b"x")
     with pytest.raises(submissions.MissingSubmissions, match="Moodle.*Canvas.*nbgrader"):
         submissions.discover(pdfs)
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(pdfs), "--out",
+                             str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 2 and "Ожидалась одна из выгрузок" in result.stderr
+    assert not (tmp_path / "out").exists()
     mixed = moodle_zip(tmp_path / "mixed.zip", [("Ivan", "1", {"a.ipynb": SOLUTION})])
     with zipfile.ZipFile(mixed, "a") as zf:
         zf.writestr("somebody/else.ipynb", SOLUTION)
@@ -171,12 +178,6 @@ def test_nothing_from_a_student_becomes_a_formula():
 
 @pytest.mark.slow
 def test_a_batch_of_odd_folders_gives_every_student_a_row(tmp_path):
-    import csv
-    import subprocess
-    import sys
-
-    from lms_fixtures import ROOT
-
     folder = tmp_path / "class"
     os.makedirs(os.fsencode(folder) + b"/\xcf\xf0\xe8\xe2\xe5\xf2")  # «Привет» in cp1251: not UTF-8
     with open(os.fsencode(folder) + b"/\xcf\xf0\xe8\xe2\xe5\xf2/w.ipynb", "wb") as file:

@@ -99,3 +99,14 @@ def test_course_config_per_assignment(tmp_path):
     config.write_text("[defaults]\ndeadlin = 1\n", encoding="utf-8")
     with pytest.raises(course_config.ConfigError, match="deadlin"):
         course_config.settings(config, "05_gradient_descent")
+
+
+def test_audit_names_the_cause_of_a_changed_score():
+    from autograder import audit
+
+    old = {"digest": "g1:f1", "raw_score": "9", "penalty": "0"}
+    assert audit.causes(old, "g1:f2", 11, 0) == [audit.FILES_CHANGED]
+    assert audit.causes(old, "g2:f1", 11, 0) == [audit.GRADER_CHANGED]
+    assert audit.causes(old, "g1:f1", 10, 0) == [audit.REGRADED]  # same files and grader: --force or --only
+    assert audit.causes(old, "g1:f1", 9, 2.5) == [audit.PENALTY_CHANGED]
+    assert audit.causes(old, "g1:f2", 11, 1) == [audit.FILES_CHANGED, audit.PENALTY_CHANGED]
