@@ -17,7 +17,7 @@ from sphinx.util.matching import Matcher
 ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # The versions the course is written against (see the issue that set up the project).
-KEY_PINS = {"torch": "2.13.0", "jupyter-book": "1.0.4.post1", "nbgrader": "0.9.6", "jupyterlab": "4.4.10"}
+KEY_PINS = {"torch": "2.13.0", "jupyter-book": "1.0.4.post1", "nbgrader": "0.9.6", "jupyterlab": "4.6.6"}
 COURSE_FOLDERS = ("book", "solutions", "exercises")
 MAKE_TARGETS = ("book", "test", "exercises", "grade", "lint", "clean")
 PIP_INSTALL = re.compile(r"(?:^|[\s!%])(?:pip|pip3|conda|mamba)\s+install\b", re.MULTILINE)
@@ -188,7 +188,8 @@ def test_nothing_installs_packages_at_run_time():
 
 def test_jupyterlab_loads_the_nbgrader_extension():
     listing = _jupyter("labextension", "list")
-    assert "JupyterLab v4.4" in listing, f"nbgrader 0.9.6 needs JupyterLab 4.4:\n{listing}"
+    # nbgrader 0.9.6's and jupytext's lab extensions are built against JupyterLab 4.6.
+    assert "JupyterLab v4.6" in listing, f"the lab extensions need JupyterLab 4.6:\n{listing}"
     assert re.search(r"@jupyter/nbgrader v0\.9\.6 enabled\s+OK", listing), listing
 
 
