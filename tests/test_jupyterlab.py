@@ -38,6 +38,7 @@ STEM = "05_gradient_descent"
 EXERCISE = ROOT / "exercises" / STEM / f"{STEM}.ipynb"
 SOLUTION = ROOT / "solutions" / STEM / f"{STEM}.ipynb"
 CHAPTER = ROOT / "book" / f"{STEM}.md"
+COURSE_ID = "dlcourse"
 # The answer the student types: first with the sign of the step wrong, then right.
 ANSWER_CELL = "gd_step"
 STUB = "raise NotImplementedError()"
@@ -95,12 +96,16 @@ def _student_copy(folder):
             cell.source = answers[grade_id]
     nbformat.write(exercise, folder / EXERCISE.name)
     shutil.copy(CHAPTER, folder / CHAPTER.name)
-    # An exchange of its own, so that the Assignment List has a course to show.
+    # An exchange of its own where the instructor has released the exercise, for the
+    # Assignment List to show (nbgrader's layout: <root>/<course>/outbound/<assignment>/).
+    exchange = folder.parent / "exchange"
+    released = exchange / COURSE_ID / "outbound" / STEM
+    released.mkdir(parents=True)
+    shutil.copy(EXERCISE, released)
     (folder / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.course_id = 'dlcourse'\nc.Exchange.root = {str(folder.parent / 'exchange')!r}\n",
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.Exchange.root = {str(exchange)!r}\n",
         encoding="utf-8",
     )
-    (folder.parent / "exchange").mkdir(mode=0o777)
 
 
 def _private_env(base):
@@ -243,9 +248,7 @@ def page(server, session):
 
 def _menu_item(page, label):
     """The item of the open menus whose label reads `label` (a regular expression)."""
-    return page.locator(".lm-Menu-item").filter(
-        has=page.locator(".lm-Menu-itemLabel", has_text=label)
-    )
+    return page.locator(".lm-Menu-item").filter(has=page.locator(".lm-Menu-itemLabel", has_text=label))
 
 
 def _type_answer(page, source):
@@ -258,7 +261,7 @@ def _type_answer(page, source):
 
 
 def _validate(page):
-    """Press Validate and return the text of nbgrader's result dialog, then close it."""
+    """Press Validate and return nbgrader's result dialog once the notebook has run."""
     page.locator(".validate-button").click()
     dialog = page.locator(".jp-Dialog").filter(has=page.locator(".validation-failed, .validation-success"))
     dialog.wait_for(timeout=VALIDATE_TIMEOUT_MS)
@@ -290,13 +293,17 @@ def test_the_interface_is_russian(page):
 def test_validate_shows_the_failing_test_then_success(page):
     page.locator(".jp-DirListing-item", has_text=EXERCISE.name).dblclick()
     exercise = nbformat.read(EXERCISE, as_version=4)
-    (stub,) = [c.source for c in exercise.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ANSWER_CELL]
+    (stub,) = [
+        c.source for c in exercise.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ANSWER_CELL
+    ]
 
     _type_answer(page, _answer(stub, WRONG_ANSWER))
     dialog = _validate(page)
     failure = dialog.inner_text()
     assert dialog.locator(".validation-failed").count(), f"Validate passed a wrong answer:\n{failure}"
     assert FAILURE_MESSAGE in failure, f"Validate does not show the visible test's message:\n{failure}"
+    # The message closes a long traceback: show it, as a student scrolls down to read it.
+    dialog.locator("pre", has_text=FAILURE_MESSAGE).evaluate("e => e.scrollIntoView({block: 'end'})")
     _save_screenshot(page)
     _close(dialog)
 
@@ -327,18 +334,19 @@ def test_a_chapter_opens_as_a_notebook(page):
     assert code == first_code, f"the first code cell reads:\n{code}\nthe chapter's:\n{first_code}"
 
 
-def test_the_assignment_list_opens(page):
+def test_the_assignment_list_shows_a_released_assignment(page):
     page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
     _menu_item(page, ASSIGNMENT_LIST).click()
     released = page.locator("#released_assignments_list")
-    released.wait_for()
-    print(released.inner_text())
+    row = released.locator(".list_item", has_text=STEM)
+    row.wait_for()
+    assert row.locator("button", has_text="Fetch").count(), f"no «Fetch» for {STEM}: {row.inner_text()}"
 
 
 def test_no_console_errors_and_nothing_leaves_loopback(page, session):
     assert not session.console_errors, "JavaScript errors:\n  " + "\n  ".join(session.console_errors)
-    assert not session.version_warnings, (
-        "lab extensions built for another JupyterLab:\n  " + "\n  ".join(session.version_warnings)
+    assert not session.version_warnings, "lab extensions built for another JupyterLab:\n  " + "\n  ".join(
+        session.version_warnings
     )
     assert not session.remote_requests, "requests to the internet:\n  " + "\n  ".join(session.remote_requests)
     assert not session.bad_responses, "failed requests:\n  " + "\n  ".join(session.bad_responses)
