@@ -16,6 +16,11 @@ $(STAMP): requirements.txt
 	# The shared package and the grader import from the repository root in every kernel;
 	# the path is relative to site-packages, so it follows the checkout the venv sits in.
 	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'dlcourse-root.pth').write_text('../../../..\n')"
+	# JupyterLab speaks Russian by default in this environment only; a student's own choice
+	# (Settings → Language) is a user setting and wins over this default.
+	mkdir -p $(VENV)/share/jupyter/lab/settings/overrides.d
+	echo '{"@jupyterlab/translation-extension:plugin": {"locale": "ru_RU"}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.d/dlcourse.json
 	touch $(STAMP)
 
 book: $(STAMP)
