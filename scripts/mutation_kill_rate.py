@@ -64,7 +64,7 @@ def _operators():
 def _change(before, after):
     lines = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
              if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    return " / ".join(line.strip() for line in lines)
+    return " / ".join(f"{line[0]} {line[1:].strip()}" for line in lines)
 
 
 def mutants(name, notebook, operators):

@@ -29,7 +29,8 @@ def test_pre_commit_runs_the_pinned_ruff():
 
 def test_every_direct_dependency_is_in_the_lock():
     project = PYPROJECT["project"]
-    direct = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    extras = project["optional-dependencies"].values()
+    direct = project["dependencies"] + [d for extra in extras for d in extra]
     pins = _pins()
     missing = [d for d in direct if Requirement(d).name.lower().replace("_", "-") not in pins]
     assert not missing, f"direct dependencies without a pin in requirements.txt: {missing}"
