@@ -27,9 +27,9 @@ import nbformat
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.plugins import get_operator, operator_names
 
+from autograder import assignments
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from autograder import assignments  # noqa: E402  (the repository root is on the path only now)
 
 EQUIVALENT = ROOT / "tests" / "mutants" / "equivalent.md"
 KEY = re.compile(r"`([0-9A-Za-z_]+/[0-9A-Za-z_]+/core/[0-9A-Za-z_]+/\d+)`")
@@ -99,11 +99,11 @@ def passes(notebook, replaced, timeout):
                 if cell.cell_type != "code":
                     continue
                 gid = _meta(cell).get("grade_id", "cell")
-                exec(compile(replaced.get(gid, cell.source), gid, "exec"), namespace)  # noqa: S102
+                exec(compile(replaced.get(gid, cell.source), gid, "exec"), namespace)
         return True
     except Timeout:
         return False
-    except Exception:  # noqa: BLE001 - any failure of a test cell kills the mutant
+    except Exception:  # any failure of a test cell kills the mutant
         return False
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
