@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,10 @@ def _alarm(signum, frame):
 
 def passes(notebook, replaced, timeout):
     """Whether every test cell passes with the solution cells ``replaced`` (grade_id -> source)."""
-    namespace = {"__name__": "__main__"}
+    # The cells run in a fresh __main__, as in a kernel: setup helpers find the graded names there.
+    main, saved = types.ModuleType("__main__"), sys.modules["__main__"]
+    namespace = vars(main)
+    sys.modules["__main__"] = main
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
@@ -107,6 +111,7 @@ def passes(notebook, replaced, timeout):
         return False
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.modules["__main__"] = saved
 
 
 def _spread(items, limit):
