@@ -6,8 +6,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv book test test-fast exercises grade lint clean benchmark benchmark-grading benchmark-training \
-	benchmark-mutation
+.PHONY: venv book test test-fast exercises grade lint clean benchmark benchmark-grading benchmark-training benchmark-mutation
 
 venv: $(STAMP)
 
