@@ -36,7 +36,8 @@ LOAD_IMAGES_JS = """() => Promise.all([...document.images].map((i) => {
 }))"""
 WIDGETS_DONE_JS = """() => document.querySelectorAll(".widget-subarea").length >=
   document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length"""
-OPEN_DROPDOWNS_JS = """() => document.querySelectorAll("details").forEach((d) => { d.open = true; })"""
+# Self-check answers (sphinx-design dropdowns) open; code that the page hides stays hidden.
+OPEN_DROPDOWNS_JS = """() => document.querySelectorAll("details.sd-dropdown").forEach((d) => { d.open = true; })"""
 TITLE_JS = """() => (document.querySelector("main h1") || document.querySelector("h1") || {})
   .textContent || document.title"""
 
