@@ -14,9 +14,9 @@ from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-# TeX that MathJax should have replaced. A `$` right after a quote is a matplotlib label in
-# printed code (`xlabel="$w_1$"`), which is code, not prose.
-RAW_MATH = re.compile(r"\$\$|(?<![\"'])\$[^$\s][^$\n]*\$|\\begin\{")
+# TeX that MathJax should have replaced. Inside a string literal of printed code
+# (`xlabel="$w_1$"`) it is a matplotlib label, not prose: see raw_math.
+RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$\n]*\$|\\begin\{")
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 spec = importlib.util.spec_from_file_location("build_pdf", ROOT / "scripts" / "build_pdf.py")
@@ -27,6 +27,17 @@ spec.loader.exec_module(build_pdf)
 def _need_chromium():
     if build_pdf._chromium() is None:
         pytest.fail("No Chromium for the PDF: sudo apt-get install chromium, or run scripts/ensure_system_tools.sh.")
+
+
+def raw_math(text):
+    """Raw TeX outside string literals, line by line (an odd number of quotes before = inside)."""
+    found = []
+    for line in text.splitlines():
+        for match in RAW_MATH.finditer(line):
+            before = line[:match.start()]
+            if before.count('"') % 2 == 0 and before.count("'") % 2 == 0:
+                found.append(match.group(0))
+    return found
 
 
 def chapters(pdf):
@@ -42,6 +53,11 @@ def heading(markdown_file):
     """The first `# ` heading of a chapter's source: its title."""
     text = markdown_file.read_text(encoding="utf-8")
     return next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
+
+
+def test_raw_math_skips_string_literals_of_code():
+    assert raw_math('ax.plot(x, label="потеря $L_D$")') == []
+    assert raw_math("умножает на $\\sigma'(z)$ и") == ["$\\sigma'(z)$"]
 
 
 def test_toc_pages_follow_the_table_of_contents():
@@ -83,7 +99,7 @@ def test_stand_in_prints_with_math_bookmarks_and_open_answers(stand_in, tmp_path
     texts, _ = chapters(out)
     assert list(texts) == ["Введение", "Градиентный спуск"]
     for text in texts.values():
-        assert not RAW_MATH.search(text), text
+        assert not raw_math(text), text
         assert "∇" in text and "Ответ спрятан" in text and "print(1)" not in text
 
 
@@ -101,5 +117,5 @@ def test_book_pdf_has_every_chapter_rendered(tmp_path):
         source = ROOT / page.replace(".html", ".md")
         assert " ".join(heading(source).split()) in title, (page, title)
         assert CYRILLIC.search(text), f"{page}: no Cyrillic text in the PDF"
-        assert not RAW_MATH.search(text), f"{page}: raw TeX left: {RAW_MATH.search(text).group(0)!r}"
+        assert not raw_math(text), f"{page}: raw TeX left: {raw_math(text)}"
     assert sum(len(page.images) for page in reader.pages) >= 20, "the chapters' figures are missing"
