@@ -53,7 +53,7 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
             raise TypeError("степень должна быть обычным числом (int или float)")
-        out = Value(self.data**exponent, (self,), f"**{exponent}")
+        out = Value(self.data**exponent, (self,), f"^{exponent}")
 
         def backward():
             self.grad += exponent * self.data ** (exponent - 1) * out.grad
@@ -85,11 +85,20 @@ class Value:
         e = math.exp(self.data)
         return self._unary(e, e, "exp")
 
+    def __sub__(self, other):
+        # Its own node rather than a + (-1 · b): the graph stays as the formula is written.
+        other = self._lift(other)
+        out = Value(self.data - other.data, (self, other), "−")
+
+        def backward():
+            self.grad += out.grad
+            other.grad -= out.grad
+
+        out._backward = backward
+        return out
+
     def __neg__(self):
         return self * -1
-
-    def __sub__(self, other):
-        return self + (-self._lift(other))
 
     def __truediv__(self, other):
         return self * self._lift(other) ** -1
