@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs alembic as a subprocess, and Jupyter Book runs the venv's kernel.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv book test test-fast exercises grade lint clean benchmark benchmark-grading benchmark-training benchmark-mutation benchmark-similarity
+.PHONY: venv book pdf test test-fast exercises grade lint clean benchmark benchmark-grading benchmark-training benchmark-mutation benchmark-similarity
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: $(STAMP)
 	DLCOURSE_STATIC=1 $(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+
+# The whole book as one PDF: Chromium prints the built HTML pages, pypdf merges them.
+pdf: book
+	bash scripts/ensure_system_tools.sh
+	$(PY) scripts/build_pdf.py --out _build/pdf/book.pdf
 
 exercises: $(STAMP)
 	$(PY) -m autograder release --all
