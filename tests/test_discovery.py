@@ -195,6 +195,6 @@ def test_a_batch_of_odd_folders_gives_every_student_a_row(tmp_path):
     ids = [row[0] for row in rows[1:]]
     assert sorted(ids) == sorted(["%CF%F0%E8%E2%E5%F2", "submitted", "'=1+2", "'+cmd", "empty"])
     scores = {row[0]: (row[3], row[5]) for row in rows[1:]}
-    assert scores["%CF%F0%E8%E2%E5%F2"] == ("11", "ok") and scores["submitted"] == ("11", "ok")
-    assert scores["'=1+2"] == ("11", "ok") and scores["empty"] == ("0", "no notebook")
+    assert scores["%CF%F0%E8%E2%E5%F2"] == ("14", "ok") and scores["submitted"] == ("14", "ok")
+    assert scores["'=1+2"] == ("14", "ok") and scores["empty"] == ("0", "no notebook")
     assert (tmp_path / "out" / "feedback" / "=1+2" / f"{ASSIGNMENT}.html").is_file()

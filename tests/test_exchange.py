@@ -96,7 +96,7 @@ def test_release_fetch_submit_collect_grade_release_and_fetch_feedback(tmp_path)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
         scores = {s: book.find_submission(ASSIGNMENT, s).score for s in answers}
         submitted = book.find_submission(ASSIGNMENT, "ann").timestamp
-    assert scores["ann"] == 11 and scores["bob"] == 0 and 0 < scores["cat"] < 11
+    assert scores["ann"] == 14 and scores["bob"] == 0 and 0 < scores["cat"] < 14
     assert submitted is not None  # from the timestamp.txt that submit wrote
 
     nbgrader("release_feedback", *teach, cwd=course, home=instructor, exchange=exchange)

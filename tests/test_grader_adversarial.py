@@ -236,7 +236,7 @@ def test_each_submission_gets_its_expected_outcome(batch, case):
     row = batch.rows[case.student_id]
     context = f"{case.student_id}: {row}"
     assert row["status"].startswith(case.status), context
-    assert float(row["max_score"]) == 11, context
+    assert float(row["max_score"]) == 14, context
     for column in _tests_of(batch.rows, case.passed):
         assert float(row[column]) > 0, f"{column} should pass — {context}"
     for column in _tests_of(batch.rows, case.failed):

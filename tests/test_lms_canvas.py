@@ -64,7 +64,7 @@ def test_canvas_class_round_trip(tmp_path):
     with (out / "grades.csv").open(newline="", encoding="utf-8") as file:
         grades = {row["student_id"]: row for row in csv.DictReader(file)}
     assert grades["1002"]["late_by"] == "опоздание (по отметке LMS, время неизвестно)"
-    assert grades["1002"]["penalty"] == "1.1" and grades["1002"]["score"] == "9.9"
-    assert grades["1001"]["late_by"] == "" and grades["1001"]["score"] == "11"
+    assert grades["1002"]["penalty"] == "1.4" and grades["1002"]["score"] == "12.6"
+    assert grades["1001"]["late_by"] == "" and grades["1001"]["score"] == "14"
     assert grades["1003"]["status"] == "no submission"
     assert "Есть работа, но нет в ведомости: 1999" in result.stdout

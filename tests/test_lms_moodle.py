@@ -138,13 +138,13 @@ def test_grades_penalties_worksheet_and_feedback_zip(graded):
     column = {name: header.index(name) for name in header}
     assert sorted(grades) == ["4718205", "4718206", "4718207", "4718208", "4718299", "student_id"]
     ivanov = grades["4718205"]
-    assert ivanov[column["name"]] == "Иванов Иван" and ivanov[column["raw_score"]] == "11"
+    assert ivanov[column["name"]] == "Иванов Иван" and ivanov[column["raw_score"]] == "14"
     assert ivanov[column["submitted_at"]] == "2026-12-17T10:00:00+03:00"
     assert ivanov[column["late_by"]] == "1 д 10 ч 1 мин"
-    assert ivanov[column["penalty"]] == "2.2" and ivanov[column["score"]] == "8.8"  # two started days: 20 %
+    assert ivanov[column["penalty"]] == "2.8" and ivanov[column["score"]] == "11.2"  # two started days: 20 %
     assert grades["4718206"][column["score"]] == "0" and grades["4718206"][column["penalty"]] == "0"
     assert grades["4718207"][column["status"]] == "no submission" and grades["4718207"][column["score"]] == ""
-    assert grades["4718208"][column["name"]] == "'" + EVIL and grades["4718208"][column["score"]] == "11"
+    assert grades["4718208"][column["name"]] == "'" + EVIL and grades["4718208"][column["score"]] == "14"
     assert "Есть работа, но нет в ведомости: 4718299" in result.stdout
     assert "В ведомости, но работы нет (строки «no submission»): 4718207" in result.stdout
 
@@ -152,15 +152,15 @@ def test_grades_penalties_worksheet_and_feedback_zip(graded):
     assert list(sheet) == ["Идентификатор", "Участник4718205", "Участник4718206", "Участник4718207",
                            "Участник4718208"]  # the roster's rows, in its order; none added
     assert [row[4] for row in sheet.values()][1:] == ["80,00", "0,00", "", "100,00"]
-    assert "штраф за опоздание 2.2" in sheet["Участник4718205"][9] and "10%" in sheet["Участник4718205"][9]
-    assert sheet["Участник4718206"][9] == "Итог: 0 из 11."
+    assert "штраф за опоздание 2.8" in sheet["Участник4718205"][9] and "10%" in sheet["Участник4718205"][9]
+    assert sheet["Участник4718206"][9] == "Итог: 0 из 14."
 
     with zipfile.ZipFile(out / "lms" / "moodle_feedback.zip") as feedback:
         names = sorted(feedback.namelist())
         page = feedback.read("Иванов Иван_4718205_assignfeedback_file/05_gradient_descent.html").decode()
     assert sorted(moodle_split(name)[0] for name in names) == ["4718205", "4718206", "4718208", "4718299"]
     assert all(moodle_split(name)[1:3] == ("assignfeedback", "file") for name in names)
-    assert "8.8 из 11" in page and "штраф за опоздание 2.2" in page
+    assert "11.2 из 14" in page and "штраф за опоздание 2.8" in page
 
 
 @pytest.mark.slow
@@ -171,9 +171,9 @@ def test_a_changed_penalty_or_file_is_in_the_audit_trail(graded):
     assert result.returncode == 0 and "уже проверено в прошлый раз: 4" in result.stderr  # nothing regraded
     audit = rows_of(out / "audit.csv")
     assert audit[0] == ["time", "student_id", "assignment", "old_score", "new_score", "cause"]
-    assert [row[1:] for row in audit[1:]] == [["4718205", ASSIGNMENT, "8.8", "0", "изменился штраф за опоздание"]]
+    assert [row[1:] for row in audit[1:]] == [["4718205", ASSIGNMENT, "11.2", "0", "изменился штраф за опоздание"]]
     page = (out / "feedback" / "4718205" / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
-    assert "0 из 11" in page and "больше чем на 1 д" in page
+    assert "0 из 14" in page and "больше чем на 1 д" in page
 
     moodle_zip(archive, _class(SOLUTION))  # Петров uploads again; only he is regraded
     result = grade(archive, "--out", out, "--roster", roster, "--deadline", DEADLINE,
@@ -181,9 +181,9 @@ def test_a_changed_penalty_or_file_is_in_the_audit_trail(graded):
     assert result.returncode == 0, result.stderr
     assert "проверяется работ: 1" in result.stderr
     audit = rows_of(out / "audit.csv")
-    assert [row[1:] for row in audit[2:]] == [["4718206", ASSIGNMENT, "0", "11", "файлы работы изменились"]]
+    assert [row[1:] for row in audit[2:]] == [["4718206", ASSIGNMENT, "0", "14", "файлы работы изменились"]]
     grades = {row[0]: row for row in rows_of(out / "grades.csv")}
-    assert grades["4718206"][3] == "11" and grades["4718205"][3] == "0"
+    assert grades["4718206"][3] == "14" and grades["4718205"][3] == "0"
     assert grade(archive, "--out", out, "--only", "nobody").returncode == 2
 
 
