@@ -41,6 +41,7 @@ grade: $(STAMP)
 # The browser test reads the built book, so the book is built (or found up to date) first.
 test: book
 	bash scripts/ensure_system_tools.sh
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # The edit-test loop: no book build, no notebook execution, no nbgrader or grader runs.

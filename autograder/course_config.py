@@ -36,6 +36,7 @@ def settings(path, assignment):
             raise ConfigError(f"в {path} разделы [defaults] и [assignments.<задание>] должны быть таблицами")
         unknown = set(section) - KEYS
         if unknown:
-            raise ConfigError(f"в {path} неизвестные ключи: {', '.join(sorted(unknown))} (допустимы: deadline, late_policy)")
+            raise ConfigError(f"в {path} неизвестные ключи: {', '.join(sorted(unknown))} "
+                              "(допустимы: deadline, late_policy)")
         found.update({key: str(value) for key, value in section.items()})
     return found

@@ -129,7 +129,8 @@ class Records:
         except ValueError:
             return False
         deduction = self.info.deduction(student_id, raw, self.assignment.max_score)
-        updated = {**row, **self._late_columns(student_id, deduction), "name": self.info.names.get(student_id, row["name"])}
+        updated = {**row, **self._late_columns(student_id, deduction),
+                   "name": self.info.names.get(student_id, row["name"])}
         if updated != row:
             if updated["score"] != row["score"]:
                 audit.append(self.out, student_id, self.assignment.name, row["score"], updated["score"],
@@ -146,7 +147,8 @@ class Records:
         """Write one submission's grades: the gradebook, the page and audit, then the ledger row."""
         deduction = self.info.deduction(outcome.student_id, outcome.score, self.assignment.max_score)
         if not outcome.problem_id:
-            self._write_grades(outcome.student_id, {test_id: points for test_id, (points, _, _) in outcome.tests.items()},
+            self._write_grades(outcome.student_id,
+                               {test_id: points for test_id, (points, _, _) in outcome.tests.items()},
                                deduction.penalty)
             feedback.write(self.out, outcome, self.assignment, deduction)
             if self.info.publish:

@@ -42,7 +42,10 @@ def nbgrader(command, *args, cwd, home, exchange):
 
 def each_student(command, students, tmp_path, exchange):
     """``command`` for every student at once, each in their own HOME (as on a JupyterHub)."""
-    runs = {student: subprocess.Popen(nbgrader_args(command, exchange, *([f"--student={student}"] if command != "fetch_assignment" else [])),
+    def who(student):
+        return [] if command == "fetch_assignment" else [f"--student={student}"]
+
+    runs = {student: subprocess.Popen(nbgrader_args(command, exchange, *who(student)),
                                       cwd=tmp_path / student, env=_env(tmp_path / student), stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True) for student in students}
     for student, process in runs.items():

@@ -251,7 +251,8 @@ def test_nothing_outside_the_sandbox_changed_or_leaked(batch):
     # Other people edit the repository meanwhile, so its files are checked for the marker only.
     assert batch.before == batch.after
     marker = batch.places["marker"].encode()
-    written = [*batch.out.rglob("*"), *(ROOT / "solutions").rglob("*"), ROOT / "Makefile", ROOT / "dlcourse" / "checks.py"]
+    written = [*batch.out.rglob("*"), *(ROOT / "solutions").rglob("*"), ROOT / "Makefile",
+               ROOT / "dlcourse" / "checks.py"]
     for path in written:
         if path.is_file():
             assert marker not in path.read_bytes(), path

@@ -361,7 +361,8 @@ def _open(context, url):
     seen = {"errors": [], "remote": []}
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
-    page.on("request", lambda r: urllib.parse.urlsplit(r.url).scheme in ("file", "data") or seen["remote"].append(r.url))
+    page.on("request",
+            lambda r: urllib.parse.urlsplit(r.url).scheme in ("file", "data") or seen["remote"].append(r.url))
     page.goto(url, wait_until="load")
     return page, seen
 

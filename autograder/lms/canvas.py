@@ -130,7 +130,8 @@ def _fields(text, delimiter):
 def _choose_column(assignments, column, assignment):
     if column:
         if column not in assignments:
-            raise GradebookError(f"в журнале Canvas нет столбца {column!r}; есть: {', '.join(assignments) or 'никаких'}")
+            raise GradebookError(f"в журнале Canvas нет столбца {column!r}; "
+                                 f"есть: {', '.join(assignments) or 'никаких'}")
         return column
     named = [title for title in assignments if assignment and assignment in title]
     if len(named) == 1:

@@ -29,7 +29,8 @@ class Plan:
 
     @property
     def lms(self):
-        return getattr(self.roster, "kind", None) or (self.found.kind if self.found.kind in ("moodle", "canvas") else None)
+        found = self.found.kind if self.found.kind in ("moodle", "canvas") else None
+        return getattr(self.roster, "kind", None) or found
 
 
 def prepare(args, assignment):

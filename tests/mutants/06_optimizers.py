@@ -184,7 +184,8 @@ class Momentum:
         default="0.9", update="v[...] = self.momentum * v + g; g = g + self.momentum * v").replace(
         "p -= self.lr * v", "p -= self.lr * g")),
     ("momentum", "velocity updated after the step", _MOMENTUM.format(default="0.9", update="pass").replace(
-        "            p -= self.lr * v\n", "            p -= self.lr * v\n            v[...] = self.momentum * v + g\n")),
+        "            p -= self.lr * v\n",
+        "            p -= self.lr * v\n            v[...] = self.momentum * v + g\n")),
     ("rmsprop", "eps inside the square root", _RMSPROP.format(
         lr="0.01", alpha="0.99", update="s[...] = self.alpha * s + (1 - self.alpha) * g**2",
         step="self.lr * g / np.sqrt(s + self.eps)")),
