@@ -212,7 +212,9 @@ class Server:
             except BaseException as error:  # noqa: BLE001 - the student's code failed: say how
                 containers = list(reader.containers[1:])
                 reply = _error_reply(error)
-            protocol.send(reply_fd, self.finish(reply, writer, containers), writer.buffers)
+            reply = self.finish(reply, writer, containers)
+            sys.stdout.flush()  # what the call printed reaches the log even if the process is killed later
+            protocol.send(reply_fd, reply, writer.buffers)
 
     def finish(self, reply, writer, containers):
         try:

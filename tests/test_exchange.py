@@ -104,7 +104,7 @@ def test_release_fetch_submit_collect_grade_release_and_fetch_feedback(tmp_path)
 
     nbgrader("release_feedback", *teach, cwd=course, home=instructor, exchange=exchange)
     each_student("fetch_feedback", answers, tmp_path, exchange)
-    for student, expected in [("ann", "11 из 11"), ("bob", "0 из 11"), ("cat", f"{scores['cat']:g} из 11")]:
+    for student, expected in [("ann", "14 из 14"), ("bob", "0 из 14"), ("cat", f"{scores['cat']:g} из 14")]:
         (page,) = (tmp_path / student / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
         text = page.read_text(encoding="utf-8")
         assert f"<b>{student}</b>" in text and f"<b>{expected}</b>" in text

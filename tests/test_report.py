@@ -41,7 +41,8 @@ TESTED = {"test_gd_step": "gd_step", "test_mse": "mse",
           "test_linear_regression_gradients": "linear_regression_gradients",
           "test_minibatch_indices": "minibatch_indices",
           "test_fit_linear_regression_batch": "fit_linear_regression",
-          "test_fit_linear_regression_stochastic": "fit_linear_regression"}
+          "test_fit_linear_regression_stochastic": "fit_linear_regression",
+          "test_two_layer_backward": "two_layer_backward"}
 # Wrong answers as the checks word them: each template is one mistake, its numbers vary.
 FAILURES = {
     "test_gd_step": ["gd_step(3.0, 6.0, 0.1): ожидалось 2.4, получено {x}, наибольшая разница {d}",
@@ -56,6 +57,7 @@ FAILURES = {
                                          "наибольшая разница {d} (элемент (0,))")],
     "test_fit_linear_regression_stochastic": [("SGD: ошибка должна упасть хотя бы в 100 раз, а вышло {x} после "
                                               "первой эпохи и {d} после последней")],
+    "test_two_layer_backward": ["dW1 для сети 4×3×2: ожидалось [{x}], получено [{d}], наибольшая разница {d}"],
 }
 STUB_MESSAGE = "функция не реализована (NotImplementedError): замените заглушку своим кодом"
 ERRORS = [("NameError", "name 'np' is not defined"), ("SyntaxError", "invalid syntax (<cell>, line 3)"),
