@@ -1,13 +1,13 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-from dlcourse.mlp import cross_entropy, draw_network, mlp_forward, softmax  # noqa: E402
+from dlcourse.mlp import cross_entropy, draw_network, mlp_forward, softmax
 
 
 @pytest.mark.parametrize("activation, module", [("relu", nn.ReLU), ("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh)])
