@@ -85,8 +85,8 @@ def test_conda_environment_installs_the_pip_pins():
     dependencies = env["dependencies"]
     assert "python=3.11" in dependencies, f"environment.yml must pin python=3.11: {dependencies}"
     pip = [d["pip"] for d in dependencies if isinstance(d, dict) and "pip" in d]
-    assert pip == [["-r requirements.txt"]], (
-        f"environment.yml must install exactly `-r requirements.txt`: {pip}"
+    assert pip == [["-r requirements.txt", "--no-deps -e ."]], (
+        f"environment.yml must install exactly `-r requirements.txt` and the course's own packages: {pip}"
     )
     # Anything else conda installs could shadow a pin.
     others = [d for d in dependencies if isinstance(d, str) and d.split("=")[0] not in ("python", "pip")]
