@@ -4,6 +4,7 @@
 rest of the tests only read its result, so another grader can replace nbgrader here.
 """
 
+import csv
 import os
 import shutil
 import subprocess
@@ -80,3 +81,24 @@ def _env():
     # nbgrader starts alembic and the kernel as subprocesses: both come from this venv.
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def our_cell_scores(assignment, notebooks, folder):
+    """The same as `cell_scores`, from the course's own grader (`python -m autograder grade`)."""
+    submissions = Path(folder) / "submissions"
+    for student, notebook in notebooks.items():
+        (submissions / student).mkdir(parents=True)
+        nbformat.write(notebook, str(submissions / student / f"{assignment}.ipynb"))
+    out = Path(folder) / "out"
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(submissions), "--out",
+                             str(out)], env=_env(), capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tests = [grade_id for grade_id in _test_ids(assignment)]
+    with (out / "grades.csv").open(newline="", encoding="utf-8") as file:
+        return {row["student_id"]: {test: float(row[test]) for test in tests} for row in csv.DictReader(file)}
+
+
+def _test_ids(assignment):
+    notebook = nbformat.read(str(assignments.source_notebook(assignment)), as_version=4)
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("grade")]

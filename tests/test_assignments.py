@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader_course import cell_scores
+from nbgrader_course import cell_scores, our_cell_scores
 
 from autograder import assignments, release
 
@@ -241,8 +241,8 @@ def _released(assignment, courses):
 
 
 @functools.cache
-def _graded(assignment, courses):
-    """One nbgrader run per assignment: the solution, the untouched exercise and all mutants."""
+def _notebooks(assignment):
+    """Student id -> notebook: the solution, the untouched exercise, packs of mutants, alternatives."""
     exercise = _exercise(assignment)
     solutions = {gid: cell.source for gid, cell in _solution_cells(_source(assignment)).items()}
     mutants = _mutants(assignment)
@@ -257,6 +257,13 @@ def _graded(assignment, courses):
         notebooks[student] = _submission(exercise, answers)
     for student, answers in _alternative_rounds(assignment).items():
         notebooks[student] = _submission(exercise, {**solutions, **answers})
+    return notebooks, owner
+
+
+@functools.cache
+def _graded(assignment, courses):
+    """One nbgrader run per assignment: the solution, the untouched exercise and all mutants."""
+    notebooks, owner = _notebooks(assignment)
     scores, log = cell_scores(assignment, notebooks, course=_released(assignment, courses)[1])
     return scores, log, owner
 
@@ -395,6 +402,19 @@ def test_correct_alternatives_get_full_marks(assignment, courses):
         assert student in scores, f"nbgrader did not grade {student}:\n{log[-3000:]}"
         assert scores[student] == _max_points(assignment), (
             f"a correct answer written differently lost points:\n{_errors(log, student)}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_our_grader_gives_the_same_scores_as_nbgrader(assignment, courses, tmp_path):
+    """Every notebook above through `python -m autograder grade` as well: the two graders agree."""
+    scores, log, _ = _graded(assignment, courses)
+    notebooks, _ = _notebooks(assignment)
+    ours = our_cell_scores(assignment, notebooks, tmp_path)
+    assert set(ours) == set(notebooks)
+    differing = {student: (scores.get(student), ours[student]) for student in notebooks
+                 if scores.get(student) != ours[student]}
+    assert not differing, f"nbgrader and our grader disagree: {differing}"
 
 
 @pytest.mark.slow
