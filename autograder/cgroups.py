@@ -98,8 +98,11 @@ class Group:
             folder.mkdir(parents=True, exist_ok=True)
         quota = f"{int(cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}"
         if self.kind == "v1":
+            swap = (self.dirs["memory"] / "memory.memsw.limit_in_bytes").exists()
+            if swap:  # memsw may never be below the limit: lift it first (a reused group may hold a lower one)
+                self._write("memory", "memory.memsw.limit_in_bytes", -1)
             self._write("memory", "memory.limit_in_bytes", memory_bytes)
-            if (self.dirs["memory"] / "memory.memsw.limit_in_bytes").exists():
+            if swap:
                 self._write("memory", "memory.memsw.limit_in_bytes", memory_bytes)  # no swapping around it
             self._write("cpu", "cpu.cfs_period_us", CPU_PERIOD_US)
             self._write("cpu", "cpu.cfs_quota_us", int(cpus * CPU_PERIOD_US))
@@ -159,7 +162,7 @@ class Group:
     def remove(self):
         self.kill()
         for folder in set(self.dirs.values()):
-            for _ in range(100):
+            for _ in range(500):
                 try:
                     folder.rmdir()
                     break
