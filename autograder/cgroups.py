@@ -193,19 +193,27 @@ def _empty(folder, kind):
         except OSError:
             frozen = False
     deadline = time.monotonic() + KILL_WAIT_S
-    while time.monotonic() < deadline:
-        pids = _pids(folder)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if frozen:
-            try:
-                freezer.write_text("THAWED")  # killed processes die only once thawed
-            except OSError:
-                pass
-            frozen = False
-        time.sleep(0.01)
+    try:
+        while time.monotonic() < deadline:
+            pids = _pids(folder)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            if frozen:
+                _thaw(freezer)  # killed processes die only once thawed
+                frozen = False
+            time.sleep(0.01)
+    finally:
+        if frozen:  # never leave a group frozen: a process joining it later would stop at once
+            _thaw(freezer)
+
+
+def _thaw(freezer):
+    try:
+        freezer.write_text("THAWED")
+    except OSError:
+        pass
