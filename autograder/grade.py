@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder import (
     assignments,
+    cluster,
     compose,
     executors,
     feedback,
@@ -47,7 +48,8 @@ logs/<id>.txt (вывод решения, обрезанный).
 Повторный запуск продолжает с места остановки; --force проверяет всё заново.
 Код выхода 0 — все работы обработаны (что бы ни делал код студентов); 2 — ошибка преподавателя
 (нет задания или папки, неверный параметр, тетрадь преподавателя не читается, база --db не открывается);
-3 — тетрадь преподавателя не проходит свои тесты в песочнице; 130 — прервано.
+3 — тетрадь преподавателя не проходит свои тесты в песочнице; 4 — (--cluster) планировщик пропал или ни
+один исполнитель не может проверять (проверенное сохранено); 130 — прервано.
 """
 
 
@@ -73,7 +75,21 @@ def add_parser(commands):
                              "(по умолчанию только тип: текст мог бы раскрыть входные данные скрытых тестов)")
     parser.add_argument("--db", default=None, help="URL базы gradebook для SQLAlchemy (sqlite:///OUT/gradebook.db)")
     parser.add_argument("--force", action="store_true", help="проверить заново и уже проверенные работы")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="проверять на кластере Dask: адрес планировщика, например tcp://HEAD:8786 "
+                             "(см. `python -m autograder scheduler` и `worker`)")
+    parser.add_argument("--tls-ca-file", default=None, help="--cluster по TLS: сертификат центра сертификации")
+    parser.add_argument("--tls-cert", default=None, help="--cluster по TLS: сертификат этой машины")
+    parser.add_argument("--tls-key", default=None, help="--cluster по TLS: закрытый ключ этой машины")
     parser.set_defaults(run=main)
+
+
+def _executor(args):
+    """The local pool, or the Dask cluster named by --cluster; a message when it cannot be reached."""
+    if args.cluster is None:
+        return executors.LocalPool(args.workers), ""
+    pool = cluster.DaskCluster(args.cluster, cluster.security(args.tls_ca_file, args.tls_cert, args.tls_key))
+    return pool, pool.connect()
 
 
 def main(args):
@@ -103,6 +119,9 @@ def main(args):
         print(f"ошибка: тетрадь преподавателя {source} не проходит свои тесты в песочнице ({kind}):\n{problem}",
               file=sys.stderr)
         return settings.EXIT_SELF_CHECK
+    pool, problem = _executor(args)
+    if problem:
+        return _instructor_error(problem)
     records = gradebook.Records(args.out, assignment, args.db)
     base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).digest()
     todo, skipped = [], 0
@@ -118,12 +137,16 @@ def main(args):
     stop = threading.Event()
     # Ctrl-C only sets a flag that the loop reads: no library call on the way can swallow it.
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    batch = executors.LocalPool(args.workers).grade(todo, assignment, limits, args.show_errors, stop)
+    batch = pool.grade(todo, assignment, limits, args.show_errors, stop)
     try:
         for outcome, digest in batch:
             _save(args.out, records, outcome, digest, assignment)
             outcomes.append(outcome)
             progress.update(outcome, assignment.max_score)
+    except cluster.ClusterFailed as error:
+        print(f"ошибка: {reporting.shown(str(error))}. Проверено {len(outcomes)} из {len(todo)}, "
+              "это сохранено; запустите ту же команду снова, когда кластер заработает", file=sys.stderr)
+        return settings.EXIT_CLUSTER
     finally:
         signal.signal(signal.SIGINT, previous)
         batch.close()
@@ -134,6 +157,8 @@ def main(args):
               "чтобы продолжить", file=sys.stderr)
         return settings.EXIT_INTERRUPTED
     print(reporting.summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers))
+    for line in pool.report():
+        print(reporting.shown(line))
     print(f"Отчёт по группе: {report.write(args.out)}")
     return settings.EXIT_OK
 
