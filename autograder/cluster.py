@@ -107,7 +107,7 @@ class DaskCluster:
         try:
             self.client = Client(self.address, security=self.security, timeout=settings.CLUSTER_CONNECT_S,
                                  set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as error:
+        except (OSError, TimeoutError, ValueError, TypeError) as error:  # TypeError: tls:// without --tls-*
             return f"планировщик {self.address} не отвечает: {type(error).__name__}: {error}"
         return ""
 
