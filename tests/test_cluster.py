@@ -21,6 +21,7 @@ from pathlib import Path
 import cloudpickle
 import psutil
 import pytest
+from distributed.diagnostics.plugin import WorkerPlugin
 
 import local_cluster
 import postgres
@@ -179,7 +180,7 @@ def test_killed_worker_and_failed_self_check_with_postgres(tmp_path):
     assert "Исполнитель broken не принял работ" in stdout and "не проходит свои тесты" in stdout
 
 
-class KillOnStudent:
+class KillOnStudent(WorkerPlugin):
     """A test's worker plugin: the worker dies (SIGKILL) whenever it starts the named student's job."""
 
     name = "kill-on-student"
@@ -190,15 +191,12 @@ class KillOnStudent:
     def setup(self, worker):
         self.worker = worker
 
-    def teardown(self, worker):
-        pass
-
     def transition(self, key, start, finish, **kwargs):
         import os
         import signal
 
         task = self.worker.state.tasks.get(key)
-        if finish == "executing" and task is not None and repr(self.student_id) in repr(task.run_spec):
+        if finish == "executing" and task is not None and repr(self.student_id) in repr(task.run_spec.args):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
