@@ -37,6 +37,7 @@ def digest_of(source):
 
 # --- on a worker -------------------------------------------------------------------------------
 
+BAD_WORKER_EVENTS = "autograder-bad-worker"  # topic of the scheduler's event log
 _checks = {}  # (assignment, digest, limits) -> '' or why this machine cannot grade it
 _checks_lock = threading.Lock()
 
@@ -86,6 +87,13 @@ def _leave(worker, problem):
         return
     worker._autograder_leaving = True
     print(f"ошибка: исполнитель не может проверять: {problem}", flush=True)
+    # The scheduler keeps the event for the coordinator's summary: the job's own result may never
+    # arrive, as the scheduler hands a leaving worker's jobs to the others.
+    # (Sent and acknowledged before leaving; Worker.log_event's stream may not flush in time.)
+    from distributed.utils import sync
+
+    sync(worker.loop, worker.scheduler.log_event, topic=BAD_WORKER_EVENTS,
+         msg={"worker": str(worker.name or worker.address), "problem": problem})
     worker.loop.add_callback(worker.close_gracefully, reason="autograder self-check failed")
 
 
@@ -158,6 +166,7 @@ class DaskCluster:
             for future in jobs:
                 future.cancel()
             try:
+                self._collect_problems()
                 self.client.close(timeout=settings.CLUSTER_CONNECT_S)
             except Exception:  # noqa: BLE001 - a lost scheduler cannot be told goodbye
                 pass
@@ -165,9 +174,14 @@ class DaskCluster:
     def _check_alive(self):
         if self.client.status not in ("running", "newly-created"):
             raise ClusterFailed(f"связь с планировщиком {self.address} потеряна")
-        if self.problems and not self.client.scheduler_info()["workers"]:
+        if not self.client.scheduler_info()["workers"] and self._collect_problems():
             raise ClusterFailed("ни один исполнитель не может проверять: " + "; ".join(
                 f"{name}: {why}" for name, why in sorted(self.problems.items())))
+
+    def _collect_problems(self):
+        for _, event in self.client.get_events(BAD_WORKER_EVENTS):
+            self.problems[event["worker"]] = event["problem"]
+        return self.problems
 
     @staticmethod
     def _worker_lost(student, assignment, error):
