@@ -8,6 +8,7 @@ that fails takes no jobs (it leaves the cluster) and the coordinator names it in
 The coordinator stays the single writer of every file and of the gradebook.
 """
 
+import contextlib
 import hashlib
 import threading
 from dataclasses import asdict
@@ -150,9 +151,9 @@ class DaskCluster:
                         result = future.result()
                     except CancelledError:
                         raise ClusterFailed(f"связь с планировщиком {self.address} потеряна") from None
-                    except KilledWorker as error:
+                    except KilledWorker:
                         self.lost += 1
-                        yield self._worker_lost(student, assignment, error), row_digest
+                        yield self._worker_lost(student, assignment), row_digest
                         continue
                     except Exception as error:  # noqa: BLE001 - a grader bug costs one row
                         yield executors.error_outcome(student, assignment, error), row_digest
@@ -165,11 +166,9 @@ class DaskCluster:
         finally:
             for future in jobs:
                 future.cancel()
-            try:
+            with contextlib.suppress(Exception):  # a lost scheduler cannot be asked or told goodbye
                 self._collect_problems()
                 self.client.close(timeout=settings.CLUSTER_CONNECT_S)
-            except Exception:  # noqa: BLE001 - a lost scheduler cannot be told goodbye
-                pass
 
     def _check_alive(self):
         if self.client.status not in ("running", "newly-created"):
@@ -184,7 +183,7 @@ class DaskCluster:
         return self.problems
 
     @staticmethod
-    def _worker_lost(student, assignment, error):
+    def _worker_lost(student, assignment):
         message = (f"исполнитель, проверявший работу, завершился аварийно {settings.CLUSTER_ALLOWED_FAILURES + 1} "
                    "раз подряд; работа не проверена")
         return Outcome(student.student_id, empty_tests(assignment, message), "worker lost", [message],

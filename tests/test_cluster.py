@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import cloudpickle
+import local_cluster
+import postgres
 import psutil
 import pytest
 from distributed.diagnostics.plugin import WorkerPlugin
 
-import local_cluster
-import postgres
 from autograder import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_cluster_grades_as_the_local_pool(tmp_path, assignment):
     assert len(rows_of(tmp_path / "remote")) == 21
     assert set(workers_of(tmp_path / "remote")) == {"w1", "w2"}
     assert "Работ по исполнителям: w1" in remote.stdout
-    full = [row for row in rows_of(tmp_path / "remote") if row["student_id"] == "s0"][0]
+    full = next(row for row in rows_of(tmp_path / "remote") if row["student_id"] == "s0")
     assert full["score"] == full["max_score"] and full["status"] == "ok"
 
 
@@ -272,10 +272,10 @@ def test_tls_cluster_grades_and_refuses_a_client_without_certificate(tmp_path):
         context = ssl.create_default_context(cafile=str(tls / "ca.pem"))
         context.check_hostname = False
         with socket.create_connection((host, int(port)), timeout=30) as raw, \
-                context.wrap_socket(raw, server_hostname=host) as connection:
-            with pytest.raises((ssl.SSLError, ConnectionResetError)):  # an alert, or the line cut
-                connection.sendall(b"\0" * 8)
-                connection.recv(1)
+                context.wrap_socket(raw, server_hostname=host) as connection, \
+                pytest.raises((ssl.SSLError, ConnectionResetError)):  # an alert, or the line cut
+            connection.sendall(b"\0" * 8)
+            connection.recv(1)
         # A certificate from another CA: refused as well, and the command says so (exit 2).
         refused = grade(GD, submissions, tmp_path / "out2", "--cluster", address,
                         "--tls-ca-file", tls / "ca.pem", "--tls-cert", tls / "intruder.pem",
