@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "autograder", "grade"]
 GD = "05_gradient_descent"
 ARCH = "00_architectures"  # 06_optimizers fails its own self-check on this branch (exit 3)
-LIMITS = ["--timeout", "20"]
+LIMITS = []  # the default limits: a loaded machine must not turn a correct answer into a timeout
 
 
 def _cases():
