@@ -40,6 +40,8 @@ class LocalPool:
             while pending and not stop.is_set():
                 done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
+                    if stop.is_set():
+                        break
                     yield future.result(), pending.pop(future)
         finally:
             for future in pending:

@@ -2,10 +2,15 @@
 
 Everything the student controls (id, messages of their exceptions, notes about their file)
 is escaped; the instructor's solution and the hidden tests' source never reach the page.
+A late penalty is shown with what was deducted and why, and the same words go into the
+comment an LMS receives (``comment``). Beside each page, a hidden ``.<assignment>.json``
+keeps what the page shows, so a changed penalty can be shown without grading again.
 """
 
 import html
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.outcome import STATUSES
@@ -20,8 +25,39 @@ pre { white-space: pre-wrap; margin: 0; }
 """
 
 
-def page(outcome, assignment):
+@dataclass
+class Deduction:
+    """What the late penalty did to a score."""
+
+    raw: float
+    penalty: float
+    late_by: str = ""  # how late, in words ("" when on time)
+    reason: str = ""
+
+    @property
+    def score(self):
+        return self.raw - self.penalty
+
+
+def verdict(deduction, max_score):
+    """«Итог: 8.4 из 11 (автопроверка 9.4, штраф за опоздание 1: …)»: the page's and the LMS's words."""
+    if not deduction.penalty:
+        late = f" Сдано позже срока ({deduction.late_by}), штрафа нет." if deduction.late_by else ""
+        return f"Итог: {deduction.score:g} из {max_score:g}.{late}"
+    return (f"Итог: {deduction.score:g} из {max_score:g} (автопроверка {deduction.raw:g}, "
+            f"штраф за опоздание {deduction.penalty:g}: {deduction.reason}).")
+
+
+def comment(deduction, max_score, status):
+    """The comment for an LMS's gradebook: the verdict, and how the check went when not ok."""
+    kind = status.split(";")[0]
+    checked = "" if kind == "ok" else f" Проверка: {STATUSES.get(kind, kind)}."
+    return html.escape(verdict(deduction, max_score) + checked, quote=False)
+
+
+def page(outcome, assignment, deduction=None):
     e = html.escape
+    deduction = deduction or Deduction(outcome.score, 0.0)
     status = outcome.status.split(";")[0]
     rows = []
     for test in assignment.tests:
@@ -39,8 +75,9 @@ def page(outcome, assignment):
 <body>
 <h1>Задание {e(assignment.name)}</h1>
 <p>Студент: <b>{e(outcome.student_id)}</b></p>
-<p>Итог: <b>{outcome.score:g} из {assignment.max_score:g}</b> баллов.
+<p>Итог: <b>{deduction.score:g} из {assignment.max_score:g}</b> баллов.
 Проверка: {e(STATUSES.get(status, status))}.</p>
+{f"<p>{e(verdict(deduction, assignment.max_score))}</p>" if deduction.penalty or deduction.late_by else ""}
 {f"<ul>{notes}</ul>" if notes else ""}
 <h2>Тесты</h2>
 <table>
@@ -54,12 +91,44 @@ def page(outcome, assignment):
 """
 
 
-def write(out, outcome, assignment):
-    """OUT/feedback/<student_id>/<assignment>.html, replaced atomically."""
+def write(out, outcome, assignment, deduction=None):
+    """OUT/feedback/<student_id>/<assignment>.html, replaced atomically, and what it shows."""
     folder = Path(out) / "feedback" / outcome.student_id
     folder.mkdir(parents=True, exist_ok=True)
+    kept = {"student_id": outcome.student_id, "tests": outcome.tests, "status": outcome.status,
+            "notes": outcome.notes, "errors": outcome.errors}
+    _replace(folder / f".{assignment.name}.json", json.dumps(kept, ensure_ascii=False))
     target = folder / f"{assignment.name}.html"
-    temporary = folder / f".{assignment.name}.html.tmp"
-    temporary.write_text(page(outcome, assignment), encoding="utf-8")
-    os.replace(temporary, target)
+    _replace(target, page(outcome, assignment, deduction))
     return target
+
+
+def rewrite(out, student_id, assignment, deduction):
+    """The page again, with another deduction, from what ``write`` kept; None when nothing was kept."""
+    try:
+        kept = json.loads((Path(out) / "feedback" / student_id / f".{assignment.name}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    kept["tests"] = {test_id: tuple(result) for test_id, result in kept["tests"].items()}
+    return write(out, _Kept(**kept), assignment, deduction)
+
+
+@dataclass
+class _Kept:
+    """An outcome as ``write`` kept it: enough to show the page again."""
+
+    student_id: str
+    tests: dict
+    status: str
+    notes: list
+    errors: dict
+
+    @property
+    def score(self):
+        return sum(points for points, _, _ in self.tests.values())
+
+
+def _replace(target, text):
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, target)

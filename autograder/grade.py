@@ -24,7 +24,6 @@ from autograder import (
     cluster,
     compose,
     executors,
-    feedback,
     gradebook,
     pipeline,
     report,
@@ -33,23 +32,40 @@ from autograder import (
     settings,
     submissions,
 )
+from autograder.lms import roundtrip
 
 EPILOG = """\
 Форматы SUBMISSIONS:
   папка/<id студента>/...*.ipynb     папка на студента (id — любое имя, в т.ч. кириллица);
                                      если тетрадей несколько, берётся <ЗАДАНИЕ>.ipynb
   папка/<id студента>.ipynb          тетради прямо в папке: id — имя файла
-  курс/submitted/<id>/<ЗАДАНИЕ>/     дерево nbgrader (submitted/ внутри папки)
-  архив.zip                          выгрузка LMS: <id>.ipynb или <id>/<путь>/*.ipynb внутри
+  курс/submitted/<id>/<ЗАДАНИЕ>/     курс nbgrader (после nbgrader collect): оценки идут в
+                                     курс/gradebook.db, отзывы — в курс/feedback/ для
+                                     nbgrader release_feedback
+  архив.zip                          <id>.ipynb или <id>/<путь>/*.ipynb внутри
+  выгрузка Moodle (zip)              «Скачать все ответы»: <Полное имя>_<id участника>_
+                                     assignsubmission_file/… или …_file_<файл>
+  выгрузка Canvas (zip)              «Download Submissions»: <имя>[_LATE]_<id>_<id файла>_<файл>
 
-Результаты в OUT: grades.csv (строка на студента, столбец на тест), feedback/<id>/<ЗАДАНИЕ>.html,
-gradebook.db (gradebook nbgrader), outcomes.jsonl (подробности для отчёта по группе),
-logs/<id>.txt (вывод решения, обрезанный).
-Повторный запуск продолжает с места остановки; --force проверяет всё заново.
+--roster: лист оценок Moodle («Скачать таблицу оценок», UTF-8) или журнал Canvas
+(«Export Entire Gradebook»). Для Moodle пишутся OUT/lms/moodle_worksheet.csv («Загрузить лист
+оценок») и OUT/lms/moodle_feedback.zip («Загрузить несколько файлов отзывов в ZIP»), для
+Canvas — OUT/lms/canvas_import.csv («Import»). Оценки в них — после штрафа.
+
+Срок и штраф: --deadline 2026-12-15T23:59+03:00 --late-policy linear:10%/d,max:50%
+(или zero-after:72h, none, file:правило.py); то же по заданиям — в --course-config.
+Время сдачи берётся из timestamp.txt nbgrader, листа оценок Moodle, отметки LATE Canvas.
+
+Результаты в OUT: grades.csv (строка на студента, столбец на тест, срок и штраф),
+feedback/<id>/<ЗАДАНИЕ>.html, gradebook.db (gradebook nbgrader), logs/<id>.txt (вывод решения),
+outcomes.jsonl и report.html (отчёт по группе), audit.csv (каждое изменение балла: когда, чей, было, стало, почему).
+Повторный запуск продолжает с места остановки; --force проверяет всё заново, --only — только
+указанных студентов.
 Код выхода 0 — все работы обработаны (что бы ни делал код студентов); 2 — ошибка преподавателя
-(нет задания или папки, неверный параметр, тетрадь преподавателя не читается, база --db не открывается);
-3 — тетрадь преподавателя не проходит свои тесты в песочнице; 4 — (--cluster) планировщик пропал или ни
-один исполнитель не может проверять (проверенное сохранено); 130 — прервано.
+(нет задания или папки, неверный параметр, ведомость или тетрадь преподавателя не читается,
+база --db не открывается); 3 — тетрадь преподавателя не проходит свои тесты в песочнице;
+4 — (--cluster) планировщик пропал или ни один исполнитель не может проверять (проверенное
+сохранено); 130 — прервано.
 """
 
 
@@ -75,6 +91,13 @@ def add_parser(commands):
                              "(по умолчанию только тип: текст мог бы раскрыть входные данные скрытых тестов)")
     parser.add_argument("--db", default=None, help="URL базы gradebook для SQLAlchemy (sqlite:///OUT/gradebook.db)")
     parser.add_argument("--force", action="store_true", help="проверить заново и уже проверенные работы")
+    parser.add_argument("--only", metavar="ID[,ID…]", help="проверить заново только этих студентов")
+    parser.add_argument("--roster", type=Path, help="лист оценок Moodle или журнал Canvas (CSV)")
+    parser.add_argument("--lms-column", help="столбец задания в журнале Canvas, «Название (id)»")
+    parser.add_argument("--deadline", help="срок сдачи, ISO 8601 с часовым поясом: 2026-12-15T23:59+03:00")
+    parser.add_argument("--late-policy", help="штраф за опоздание: none, linear:10%%/d,max:50%%, zero-after:72h, "
+                                              "file:правило.py")
+    parser.add_argument("--course-config", type=Path, help="настройки курса (TOML): сроки и штрафы по заданиям")
     parser.add_argument("--cluster", default=None, metavar="ADDRESS",
                         help="проверять на кластере Dask: адрес планировщика, например tcp://HEAD:8786 "
                              "(см. `python -m autograder scheduler` и `worker`)")
@@ -102,9 +125,11 @@ def main(args):
     except compose.MalformedAssignment as error:
         return _instructor_error(f"тетрадь преподавателя {source} не читается: {error}")
     try:
-        students = submissions.discover(args.submissions)
-    except submissions.MissingSubmissions as error:
+        plan = roundtrip.prepare(args, args.assignment)
+        only = roundtrip.only(plan, args.only) if args.only else None
+    except roundtrip.InstructorError as error:
         return _instructor_error(str(error))
+    students = plan.found.students
     limits = sandbox.Limits(args.timeout, args.notebook_timeout or settings.NOTEBOOK_FACTOR * args.timeout,
                             args.memory_mb)
     problem = _db_problem(args.db)
@@ -122,12 +147,15 @@ def main(args):
     pool, problem = _executor(args)
     if problem:
         return _instructor_error(problem)
-    records = gradebook.Records(args.out, assignment, args.db)
-    base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).digest()
+    records = gradebook.Records(args.out, assignment, args.db or plan.db_url, plan.info)
+    records.gradebook  # noqa: B018 - open before the batch, so that each row is written as it is graded
+    base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).hexdigest()[:16]
     todo, skipped = [], 0
     for student in students:
-        digest = _digest(base, student)
-        if not args.force and records.graded(student.student_id, digest):
+        if only is not None and student.student_id not in only:
+            continue
+        digest = f"{base}:{submissions.digest(b'', student)[:16]}"
+        if only is None and not args.force and records.graded(student.student_id, digest):
             skipped += 1
         else:
             todo.append((student, digest))
@@ -144,6 +172,7 @@ def main(args):
             outcomes.append(outcome)
             progress.update(outcome, assignment.max_score)
     except cluster.ClusterFailed as error:
+        records.finish()
         print(f"ошибка: {reporting.shown(str(error))}. Проверено {len(outcomes)} из {len(todo)}, "
               "это сохранено; запустите ту же команду снова, когда кластер заработает", file=sys.stderr)
         return settings.EXIT_CLUSTER
@@ -151,12 +180,15 @@ def main(args):
         signal.signal(signal.SIGINT, previous)
         batch.close()
         progress.close()
-        records.finish()
     if stop.is_set():
+        records.finish()
         print(f"прервано: проверено {len(outcomes)} из {len(todo)}; запустите ту же команду снова, "
               "чтобы продолжить", file=sys.stderr)
         return settings.EXIT_INTERRUPTED
-    print(reporting.summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers))
+    text = reporting.summary(assignment, records, outcomes, skipped, time.monotonic() - started, kind, args.workers)
+    records.add_absent(plan.absent)
+    records.finish()
+    print("\n".join([text, *roundtrip.publish(plan, args.out, records, assignment)]))
     for line in pool.report():
         print(reporting.shown(line))
     print(f"Отчёт по группе: {report.write(args.out)}")
@@ -184,13 +216,6 @@ def _instructor_error(message):
     return settings.EXIT_INSTRUCTOR
 
 
-def _digest(base, student):
-    digest = hashlib.sha256(base)
-    for name, data in student.notebooks:
-        digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + (data or b"") + b"\0")
-    return digest.hexdigest()[:32]
-
-
 def _checked_before(out, assignment, source, limits, kind):
     """The self-check, skipped when OUT records one of this notebook, grader code and limits."""
     stamp = Path(out) / ".self-check.json"
@@ -210,14 +235,18 @@ def _checked_before(out, assignment, source, limits, kind):
 
 def _save(out, records, outcome, digest, assignment):
     out = Path(out)
-    if not outcome.problem_id:
-        feedback.write(out, outcome, assignment)
-        if outcome.output:
-            logs = out / "logs"
-            logs.mkdir(exist_ok=True)
-            (logs / f"{outcome.student_id}.txt").write_bytes(outcome.output)
-    line = json.dumps(outcome.record(assignment.name, assignment.max_score), ensure_ascii=False)
+    if not outcome.problem_id and outcome.output:
+        logs = out / "logs"
+        logs.mkdir(exist_ok=True)
+        (logs / f"{outcome.student_id}.txt").write_bytes(outcome.output)
+    records.record(outcome, digest)  # the gradebook, the feedback page with any penalty, the ledger row
+    row = records.rows[outcome.student_id]
+    lateness = records.info.lateness.get(outcome.student_id)
+    late_by = lateness.late_by if lateness is not None else None
+    line = {**outcome.record(assignment.name, assignment.max_score), "score": float(row["score"]),
+            "raw_score": float(row["raw_score"]), "penalty": float(row["penalty"]),
+            "submitted_at": row["submitted_at"] or None,
+            "late_by_s": late_by.total_seconds() if late_by is not None else None}
     with (out / "outcomes.jsonl").open("a", encoding="utf-8", errors="surrogateescape") as file:
-        file.write(line + "\n")
-    records.record(outcome, digest)  # last: the ledger row marks the submission as done
+        file.write(json.dumps(line, ensure_ascii=False) + "\n")
     outcome.output = b""  # the log has it; a class of outputs need not stay in memory

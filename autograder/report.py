@@ -166,7 +166,8 @@ def _tests(results):
     picture = report_plots.pass_rates([s.grade_id for s in stats], [s.pass_rate for s in stats])
     rows, details = [], []
     for test in stats:
-        rows.append(f'<tr data-test="{e(test.grade_id)}"><td>{e(test.grade_id)}</td><td class="n">{_g(test.max_points)}</td>'
+        rows.append(f'<tr data-test="{e(test.grade_id)}"><td>{e(test.grade_id)}</td>'
+                    f'<td class="n">{_g(test.max_points)}</td>'
                     f'<td class="n">{test.mean_points:.2f}</td><td class="n passed">{test.passed}</td>'
                     f'<td class="n">{test.total}</td><td class="n">{100 * test.pass_rate:.0f}%</td></tr>')
         if test.failures or test.without_message:
@@ -177,7 +178,8 @@ def _tests(results):
                 + "</td></tr>"
                 for count, shape, example in test.failures)
             if test.without_message:
-                items += f'<tr><td class="n">{test.without_message}</td><td class="muted">нет в outcomes.jsonl</td></tr>'
+                items += (f'<tr><td class="n">{test.without_message}</td>'
+                          '<td class="muted">нет в outcomes.jsonl</td></tr>')
             details.append(f'<h3>{e(test.grade_id)}: не сдали {test.total - test.passed}</h3>'
                            f'<table class="failures" data-test="{e(test.grade_id)}"><thead><tr>'
                            f'<th class="n">студентов</th><th>сообщение (пример)</th></tr></thead>'

@@ -306,4 +306,5 @@ def wall_times(results):
 
 def worker_counts(results):
     workers = Counter(s.outcome.get("worker") for s in results.students)
-    return sorted(((w, n) for w, n in workers.items() if isinstance(w, str) and w), key=lambda item: (-item[1], item[0]))
+    named = ((w, n) for w, n in workers.items() if isinstance(w, str) and w)
+    return sorted(named, key=lambda item: (-item[1], item[0]))

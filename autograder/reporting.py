@@ -48,7 +48,8 @@ def summary(assignment, records, outcomes, skipped, elapsed, kind, workers):
     """The report printed at the end: over every row of grades.csv, this run's and earlier ones."""
     rows = list(records.rows.values())
     scores = [float(row["score"]) for row in rows]
-    header = f"Задание {assignment.name}: работ {len(rows)} (проверено сейчас {len(outcomes)}, из прошлых запусков {skipped})"
+    header = (f"Задание {assignment.name}: работ {len(rows)} (проверено сейчас {len(outcomes)}, "
+              f"из прошлых запусков {skipped})")
     lines = [header]
     if rows:
         lines.append(f"Средний балл: {sum(scores) / len(scores):.2f} из {assignment.max_score:g}")
@@ -68,5 +69,6 @@ def summary(assignment, records, outcomes, skipped, elapsed, kind, workers):
                      f"песочница: {kind}")
         workers_seen = Counter(o.worker for o in outcomes if o.worker)
         if workers_seen:
-            lines.append("Работ по исполнителям: " + ", ".join(f"{shown(w)} {n}" for w, n in sorted(workers_seen.items())))
+            counts = ", ".join(f"{shown(w)} {n}" for w, n in sorted(workers_seen.items()))
+            lines.append(f"Работ по исполнителям: {counts}")
     return "\n".join(lines)

@@ -311,13 +311,14 @@ class _Watch:
         selector = selectors.DefaultSelector()
         for fd, name in ((events_r, "events"), (student_out_r, "student"), (trusted_out_r, "trusted")):
             selector.register(fd, selectors.EVENT_READ, name)
-        open_pipes, buffer, deadline = 3, b"", None
+        open_pipes, buffer, deadline, closed = 3, b"", None, set()
         while open_pipes:
             for key, _ in selector.select(timeout=POLL_S):
                 data = os.read(key.fd, 65536)
                 if not data:
                     selector.unregister(key.fd)
                     open_pipes -= 1
+                    closed.add(key.data)
                 elif key.data == "student":
                     self._output(data)
                 elif key.data == "trusted":
@@ -340,12 +341,12 @@ class _Watch:
                     return self._stop("timeout", f"вся тетрадь выполнялась дольше {self.limits.notebook_timeout:g} с")
             if self.student.group is None and self._over_polled_memory():
                 return
-            if self.ended and (open_pipes < 3 or now - self.ended > END_GRACE_S):
+            # After "end" the student's process sees its request pipe close, flushes and exits.
+            if self.ended and ("student" in closed or now - self.ended > END_GRACE_S):
                 return
-            if self.student.process.poll() is not None and self.trusted.process.poll() is not None and not self.ended:
-                if not self.result.failure:
-                    self.result.failure = "процесс тестов завершился, не сообщив результатов"
-                    self._set_status("grader error")
+            if "events" in closed and not self.ended:  # every event it sent has been read by now
+                self.result.failure = "процесс тестов завершился, не сообщив результатов"
+                self._set_status("grader error")
                 return
 
     def _over_cell_limit(self, now):

@@ -26,13 +26,13 @@ import numpy as np
 from autograder import (
     assignments,
     compose,
-    gradebook,
     pipeline,
     report,
     settings,
     similarity_page,
     submissions,
 )
+from autograder.lms import cells
 
 DEFAULT_THRESHOLD = 0.5
 NOISE_CHARS = 25  # of tokenised code, copydetect's default: a shorter match is chance
@@ -241,7 +241,7 @@ def _write_csv(path, header, rows):
         writer = csv.writer(file)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([*(gradebook._inert(cell) for cell in row[:-1]), f"{row[-1]:.3f}"])
+            writer.writerow([*(cells.inert(cell) for cell in row[:-1]), f"{row[-1]:.3f}"])
     os.replace(temporary, path)
 
 

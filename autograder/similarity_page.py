@@ -99,12 +99,16 @@ def _marked(text, slices):
     return marked
 
 
+def _one_side(work, share, slices):
+    return f"<div><h4>{e(work.label)} (совпадает {share:.0%})</h4><pre>{_marked(work.text, slices)}</pre></div>"
+
+
 def _side_by_side(pairs, anchor):
     blocks = []
     for rank, pair in enumerate(pairs, start=1):
         blocks.append(f"""<section class="pair" id="{anchor}-{rank}">
 <h3>{rank}. {e(pair.a.label)} — {e(pair.b.label)}: {pair.similarity:.2f}</h3>
-<div class="side"><div><h4>{e(pair.a.label)} (совпадает {pair.shares[0]:.0%})</h4><pre>{_marked(pair.a.text, pair.slices[0])}</pre></div>
-<div><h4>{e(pair.b.label)} (совпадает {pair.shares[1]:.0%})</h4><pre>{_marked(pair.b.text, pair.slices[1])}</pre></div></div>
+<div class="side">{_one_side(pair.a, pair.shares[0], pair.slices[0])}
+{_one_side(pair.b, pair.shares[1], pair.slices[1])}</div>
 </section>""")
     return "\n".join(blocks)

@@ -79,7 +79,8 @@ class StudentReader(protocol.Reader):
     def read_array(self, depth, dtype, shape, index, mirror, writeable):
         new = protocol.new_array(dtype, shape, self.buffer(index))
         known = self.mirrors.objects.get(mirror)
-        if known is not None and getattr(known, "shape", None) == new.shape and getattr(known, "dtype", None) == new.dtype:
+        same = getattr(known, "shape", None) == new.shape and getattr(known, "dtype", None) == new.dtype
+        if known is not None and same:
             try:
                 known.flags.writeable = True
                 known[...] = new  # the same object as before: an alias the student kept sees the change
@@ -211,7 +212,9 @@ class Server:
             except BaseException as error:  # noqa: BLE001 - the student's code failed: say how
                 containers = list(reader.containers[1:])
                 reply = _error_reply(error)
-            protocol.send(reply_fd, self.finish(reply, writer, containers), writer.buffers)
+            reply = self.finish(reply, writer, containers)
+            sys.stdout.flush()  # what the call printed reaches the log even if the process is killed later
+            protocol.send(reply_fd, reply, writer.buffers)
 
     def finish(self, reply, writer, containers):
         try:

@@ -6,6 +6,8 @@ The helpers raise ``AssertionError`` themselves instead of using ``assert``, whi
 ``python -O`` would strip.
 """
 
+import sys
+
 import numpy as np
 
 _SHOWN = 6  # array elements shown in a message
@@ -116,3 +118,17 @@ def on_student_side(function):
     """
     function.__student_side__ = True
     return function
+
+
+def graded(name):
+    """The student's graded function or class called ``name``, for a helper marked ``on_student_side``.
+
+    Setup helpers are defined in the setup cell; the course's grader runs that cell in a namespace
+    of its own, so a helper cannot name the student's class directly. The student's cells run in
+    the notebook's ``__main__`` (Jupyter, stock nbgrader and the grader alike), and so does the
+    marked helper under the grader of separate processes.
+    """
+    main = sys.modules.get("__main__")
+    if name not in vars(main):
+        fail(f"имя {name} не определено: ячейка решения удалена, переименована или упала с ошибкой")
+    return vars(main)[name]

@@ -121,7 +121,7 @@ def report(name: str, device: torch.device, seconds: float, metric_name: str, va
     """Print and return the one line that sums up a training section.
 
     The line reads as Russian text and parses back with :func:`parse_report`, e.g.
-    ``[обучение] цифры | устройство: cpu | время: 4.2 с | точность на тесте: 0.9867``.
+    ``[обучение] цифры | устройство: cpu | время: 4.2 с | доля верных ответов на тесте: 0.9867``.
     """
     for text in (name, metric_name):
         if "|" in text or ":" in text or text != text.strip() or not text:

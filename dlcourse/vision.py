@@ -197,16 +197,17 @@ class SmallCNN(nn.Module):
     """An image classifier: two blocks of convolutions and pooling, then a linear layer.
 
     The same network serves any square grayscale or colour input and any number of classes;
-    the images' size only changes how much each pooling squeezes.
+    the images' size only changes how much each pooling squeezes. ``dropout`` is the share
+    of features the classifier drops while training (0 turns dropout off).
     """
 
-    def __init__(self, num_classes, in_channels=1, width=32):
+    def __init__(self, num_classes, in_channels=1, width=32, dropout=0.3):
         super().__init__()
         self.features = nn.Sequential(
             _conv(in_channels, width), _conv(width, width), nn.MaxPool2d(2),
             _conv(width, 2 * width), _conv(2 * width, 2 * width), nn.AdaptiveAvgPool2d(2),
         )
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(8 * width, num_classes))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(8 * width, num_classes))
 
     def forward(self, x):
         return self.classifier(self.features(x))

@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder import assignments, compose, pipeline, sandbox, settings
 
-from autograder import assignments, compose, pipeline, sandbox, settings  # after the path is set
+ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENT = "05_gradient_descent"
 

@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder import assignments, compose, grade
 
-from autograder import assignments, compose, grade  # after the path is set
+ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENT = "05_gradient_descent"
 # Names students often pick for the same thing; swapping them changes the text, not the tokens.
@@ -41,7 +40,8 @@ def answers_by_cell():
     spec.loader.exec_module(module)
     source = assignments.source_notebook(ASSIGNMENT)
     assignment = compose.load_assignment(ASSIGNMENT, source, grade.STUB)
-    pool = {grade_id: [text] for grade_id, text in compose.extract_answers(source.read_bytes(), assignment).sources.items()}
+    answers = compose.extract_answers(source.read_bytes(), assignment).sources
+    pool = {grade_id: [text] for grade_id, text in answers.items()}
     for grade_id, _, text in module.MUTANTS + module.ALTERNATIVES:
         pool[grade_id].append(text)
     return pool

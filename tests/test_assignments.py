@@ -56,6 +56,7 @@ SPECS = {
         "linear_regression_gradients": ["def linear_regression_gradients(X, y, w, b)"],
         "minibatch_indices": ["def minibatch_indices(n, batch_size, rng)"],
         "fit_linear_regression": ["def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0)"],
+        "two_layer_backward": ["def two_layer_backward(X, W1, b1, W2, b2, y)"],
     },
     "06_optimizers": {
         "sgd": ["class SGD", "def SGD.__init__(self, lr)", "def SGD.step(self, params, grads)"],

@@ -238,12 +238,14 @@ def _report(problems):
     return "\n".join(f"  {page}: {problem}" for page, problem in problems)
 
 
+@pytest.mark.slow
 def test_the_book_has_its_pages(visits, toc_files):
     missing = [f + ".html" for f in toc_files if f + ".html" not in visits]
     assert not missing, f"pages of _toc.yml missing from the build: {missing}"
     assert "search.html" in visits
 
 
+@pytest.mark.slow
 def test_the_root_redirects_to_the_first_page(site, browser_context):
     target = _redirect_target("index.html")
     assert target and (HTML / target).is_file(), f"index.html should redirect to a page, not {target!r}"
@@ -255,11 +257,13 @@ def test_the_root_redirects_to_the_first_page(site, browser_context):
         page.close()
 
 
+@pytest.mark.slow
 def test_nothing_is_requested_from_the_internet(visits):
     problems = sorted({(page, url) for page, visit in visits.items() for url in visit.remote_requests})
     assert not problems, "the book asked the internet for (a CDN, fonts, analytics?):\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_no_javascript_errors(visits):
     # Failed resources are reported with their URLs by the tests above and below.
     problems = [
@@ -271,17 +275,20 @@ def test_no_javascript_errors(visits):
     assert not problems, "JavaScript errors:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_no_broken_local_resources(visits):
     problems = [(page, bad) for page, visit in visits.items() for bad in visit.bad_responses]
     assert not problems, "local requests that failed:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_images_load(visits):
     assert any(v.state.get("images") for v in visits.values()), "no page has an image: is the book built?"
     problems = [(page, src) for page, visit in visits.items() for src in visit.state.get("brokenImages", [])]
     assert not problems, "images that did not load:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_links_and_anchors_resolve(visits, site):
     ids = {page: set(visit.state.get("ids", [])) for page, visit in visits.items()}
     problems = []
@@ -300,6 +307,7 @@ def test_links_and_anchors_resolve(visits, site):
     assert not problems, "broken links:\n" + _report(sorted(set(problems)))
 
 
+@pytest.mark.slow
 def test_math_is_rendered(visits):
     assert any(v.state.get("mathElements") for v in visits.values()), "no page has math: is the book built?"
     problems = []
@@ -312,6 +320,7 @@ def test_math_is_rendered(visits):
     assert not problems, "math not rendered:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_vendored_scripts_load_only_where_needed(visits, site):
     problems = []
     for page, visit in visits.items():
@@ -327,6 +336,7 @@ def test_vendored_scripts_load_only_where_needed(visits, site):
     assert not problems, "vendored scripts:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_interface_is_russian(visits):
     problems = []
     for page, visit in visits.items():
@@ -343,6 +353,7 @@ def test_interface_is_russian(visits):
     assert not problems, "interface strings that are not Russian:\n" + _report(problems)
 
 
+@pytest.mark.slow
 def test_search_finds_a_russian_word(server, browser_context):
     page = browser_context.new_page()
     try:
@@ -363,6 +374,7 @@ def test_search_finds_a_russian_word(server, browser_context):
     assert not missing, f"search results point to missing pages: {missing}"
 
 
+@pytest.mark.slow
 def test_pages_reference_no_remote_assets(built):
     """Catches remote assets that a default page view never requests (print, dark mode, clicks)."""
     assets = {"script": "src", "img": "src", "iframe": "src", "source": "src", "link": "href"}

@@ -2,12 +2,13 @@
 
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
 import torch
 
-from dlcourse.checks import assert_close, assert_equal, assert_raises, assert_type, check, fail
+from dlcourse.checks import assert_close, assert_equal, assert_raises, assert_type, check, fail, graded
 
 
 def message(function, *args, **kwargs):
@@ -119,3 +120,26 @@ def test_failures_survive_python_optimize_mode():
             "try:\n    assert_close(1.0, 2.0, 'x')\nexcept AssertionError:\n    print('caught')\n")
     result = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert result.stdout.strip() == "caught", result.stderr
+
+
+def test_graded_finds_the_students_names_in_main(monkeypatch):
+    main = types.ModuleType("__main__")
+    main.Momentum = type("Momentum", (), {})
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert graded("Momentum") is main.Momentum
+    with pytest.raises(AssertionError, match="имя Adam не определено"):
+        graded("Adam")
+
+
+def test_graded_works_from_a_namespace_of_its_own_in_an_ipython_shell():
+    # As in the course's grader: the helper is defined apart from the student's cells.
+    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "setup = {}\n"
+            "exec('from dlcourse.checks import graded\\n'\n"
+            "     'def make():\\n    return graded(\"SGD\")(0.1)', setup)\n"
+            "shell = InteractiveShell.instance(user_ns={})\n"
+            "shell.run_cell('class SGD:\\n    def __init__(self, lr):\\n        self.lr = lr')\n"
+            "print(setup['make']().lr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.stdout.strip() == "0.1", result.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jupyterlab_server.translation_utils import get_language_packs
 from packaging.requirements import Requirement
 from packaging.version import Version
 from sphinx.util.matching import Matcher
@@ -17,7 +18,7 @@ from sphinx.util.matching import Matcher
 ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # The versions the course is written against (see the issue that set up the project).
-KEY_PINS = {"torch": "2.13.0", "jupyter-book": "1.0.4.post1", "nbgrader": "0.9.6", "jupyterlab": "4.4.10"}
+KEY_PINS = {"torch": "2.13.0", "jupyter-book": "1.0.4.post1", "nbgrader": "0.9.6", "jupyterlab": "4.6.6"}
 COURSE_FOLDERS = ("book", "solutions", "exercises")
 MAKE_TARGETS = ("book", "test", "exercises", "grade", "lint", "clean")
 PIP_INSTALL = re.compile(r"(?:^|[\s!%])(?:pip|pip3|conda|mamba)\s+install\b", re.MULTILINE)
@@ -186,10 +187,17 @@ def test_nothing_installs_packages_at_run_time():
     assert not offenders, f"packages come from requirements.txt only, not from pip install in: {offenders}"
 
 
-def test_jupyterlab_loads_the_nbgrader_extension():
-    listing = _jupyter("labextension", "list")
-    assert "JupyterLab v4.4" in listing, f"nbgrader 0.9.6 needs JupyterLab 4.4:\n{listing}"
-    assert re.search(r"@jupyter/nbgrader v0\.9\.6 enabled\s+OK", listing), listing
+def test_jupyterlab_loads_the_nbgrader_and_jupytext_extensions(lab_extensions):
+    # nbgrader 0.9.6's and jupytext's lab extensions are built against JupyterLab 4.6.
+    assert "JupyterLab v4.6" in lab_extensions, f"the lab extensions need JupyterLab 4.6:\n{lab_extensions}"
+    assert re.search(r"@jupyter/nbgrader v0\.9\.6 enabled\s+OK", lab_extensions), lab_extensions
+    # «Open With → Notebook» for the chapters' .md files.
+    assert re.search(r"jupyterlab-jupytext v\S+ enabled\s+OK", lab_extensions), lab_extensions
+
+
+def test_jupyterlab_has_the_russian_language_pack():
+    packs, message = get_language_packs()
+    assert "ru_RU" in packs, f"no Russian language pack for JupyterLab: {sorted(packs)} {message}"
 
 
 @pytest.mark.parametrize("extension", ["validate_assignment", "assignment_list", "formgrader"])
@@ -199,6 +207,11 @@ def test_nbgrader_server_extensions_are_enabled(extension, server_extensions):
         server_extensions
     )
     assert re.search(rf"nbgrader\.server_extensions\.{extension}\s+OK", server_extensions), server_extensions
+
+
+@pytest.fixture(scope="module")
+def lab_extensions():
+    return _jupyter("labextension", "list")
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def test_lms_zip_and_nbgrader_tree(tmp_path):
     result = grade(ASSIGNMENT, archive, "--out", tmp_path / "zip_out", "--workers", "2")
     assert result.returncode == 0, result.stderr
     rows = {row["student_id"]: row for row in rows_of(tmp_path / "zip_out")}
-    assert rows["ivanov"]["score"] == "11" and rows["Петров Пётр"]["score"] == "0"
+    assert rows["ivanov"]["score"] == "14" and rows["Петров Пётр"]["score"] == "0"
     assert rows[".."]["status"] == "bad student id"
     assert sorted(p.name for p in (tmp_path / "zip_out" / "feedback").iterdir()) == ["ivanov", "Петров Пётр"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lms.zip", "zip_out"]
@@ -137,14 +137,14 @@ def test_interrupt_crash_resume_force(tmp_path):
     rows = rows_of(out)
     assert sorted(row["student_id"] for row in rows) == [f"s{index}" for index in range(5)]
     scores = {row["student_id"]: row["score"] for row in rows}
-    assert scores == {f"s{index}": "11" if index % 2 else "5" for index in range(5)}
+    assert scores == {f"s{index}": "14" if index % 2 else "8" for index in range(5)}
 
     # A changed file is regraded, and --force regrades all with the same scores.
     (submissions / "s0" / f"{ASSIGNMENT}.ipynb").write_text(SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert "уже проверено в прошлый раз: 4" in result.stderr and "проверяется работ: 1" in result.stderr
-    assert {row["student_id"]: row["score"] for row in rows_of(out)}["s0"] == "11"
+    assert {row["student_id"]: row["score"] for row in rows_of(out)}["s0"] == "14"
     result = subprocess.run([*command, "--force", "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
                             timeout=600, check=False)
     assert "проверяется работ: 5" in result.stderr
-    assert {row["student_id"]: row["score"] for row in rows_of(out)} == {**scores, "s0": "11"}
+    assert {row["student_id"]: row["score"] for row in rows_of(out)} == {**scores, "s0": "14"}

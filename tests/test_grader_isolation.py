@@ -56,7 +56,7 @@ def test_two_graders_at_once_do_not_touch_each_others_sandboxes(tmp_path):
     for n in (1, 2):
         rows = rows_of(tmp_path / f"out{n}")
         assert {sid: (row["score"], row["status"]) for sid, row in rows.items()} == {
-            "a": ("11", "ok"), "b": ("5", "ok"), "c": ("11", "ok")}
+            "a": ("14", "ok"), "b": ("8", "ok"), "c": ("14", "ok")}
 
 
 @pytest.mark.slow
@@ -73,7 +73,7 @@ def test_a_cpu_hog_does_not_starve_its_neighbour(tmp_path):
                              "--timeout", "10"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = rows_of(tmp_path / "out")
-    assert rows["neighbour"]["score"] == "11" and rows["neighbour"]["status"] == "ok", rows["neighbour"]
+    assert rows["neighbour"]["score"] == "14" and rows["neighbour"]["status"] == "ok", rows["neighbour"]
 
 
 @pytest.mark.slow
@@ -96,7 +96,7 @@ def test_memory_shared_after_fork_is_counted_once(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     row = rows_of(tmp_path / "out")["forks"]
-    assert row["status"] == "ok" and row["score"] == "11", row
+    assert row["status"] == "ok" and row["score"] == "14", row
 
 
 @pytest.mark.slow

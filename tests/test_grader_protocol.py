@@ -71,7 +71,8 @@ def test_state_kept_between_calls_aliases_the_callers_buffer(remote):
                           "    def step(self, params, grads):\n"
                           "        if self.velocity is None:\n            self.velocity = grads  # the bug: no copy\n"
                           "        else:\n"
-                          "            for v, g in zip(self.velocity, grads):\n                v *= 0.9\n                v += g\n"
+                          "            for v, g in zip(self.velocity, grads):\n"
+                          "                v *= 0.9\n                v += g\n"
                           "        for p, v in zip(params, self.velocity):\n            p -= v\n")
     optimizer = fns["Momentum"]()
     p, g = np.zeros(2), np.ones(2)

@@ -23,24 +23,26 @@ from autograder import (
     assignments,
     compose,
     feedback,
-    grade,
     gradebook,
     report,
     report_data,
+    settings,
     similarity,
     submissions,
 )
+from autograder.outcome import Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_gradient_descent"
-INSTRUCTOR = compose.load_assignment(ASSIGNMENT, assignments.source_notebook(ASSIGNMENT), grade.STUB)
+INSTRUCTOR = compose.load_assignment(ASSIGNMENT, assignments.source_notebook(ASSIGNMENT), settings.STUB)
 TESTS = {test.grade_id: test.points for test in INSTRUCTOR.tests}
 # The solution cell each test calls first: a stub or a broken cell there fails the test.
 TESTED = {"test_gd_step": "gd_step", "test_mse": "mse",
           "test_linear_regression_gradients": "linear_regression_gradients",
           "test_minibatch_indices": "minibatch_indices",
           "test_fit_linear_regression_batch": "fit_linear_regression",
-          "test_fit_linear_regression_stochastic": "fit_linear_regression"}
+          "test_fit_linear_regression_stochastic": "fit_linear_regression",
+          "test_two_layer_backward": "two_layer_backward"}
 # Wrong answers as the checks word them: each template is one mistake, its numbers vary.
 FAILURES = {
     "test_gd_step": ["gd_step(3.0, 6.0, 0.1): ожидалось 2.4, получено {x}, наибольшая разница {d}",
@@ -55,6 +57,7 @@ FAILURES = {
                                          "наибольшая разница {d} (элемент (0,))")],
     "test_fit_linear_regression_stochastic": [("SGD: ошибка должна упасть хотя бы в 100 раз, а вышло {x} после "
                                               "первой эпохи и {d} после последней")],
+    "test_two_layer_backward": ["dW1 для сети 4×3×2: ожидалось [{x}], получено [{d}], наибольшая разница {d}"],
 }
 STUB_MESSAGE = "функция не реализована (NotImplementedError): замените заглушку своим кодом"
 ERRORS = [("NameError", "name 'np' is not defined"), ("SyntaxError", "invalid syntax (<cell>, line 3)"),
@@ -146,8 +149,9 @@ def _write(out, truth, deadlines, lms_columns_last):
     (out / "outcomes.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for s in truth:
         if not submissions.id_problem(s["student_id"]):
-            outcome = grade.Outcome(s["student_id"], s["tests"], s["status"], [],
-                                    {cell: f"{kind}: {text}" for cell, (kind, text) in s["errors"].items()})
+            outcome = Outcome(s["student_id"], s["tests"], s["status"], [],
+                              {cell: {"type": kind, "message": f"{kind}: {text}"}
+                               for cell, (kind, text) in s["errors"].items()})
             feedback.write(out, outcome, INSTRUCTOR)
 
 
@@ -285,9 +289,12 @@ def test_empty_class_torn_rows_and_a_class_of_one(tmp_path):
 
     one = tmp_path / "one"
     (student,) = make_class(one, count=1)
+    columns = (one / "grades.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    nan_row = {**dict.fromkeys(columns, "0"), "student_id": "nan_row", "assignment": ASSIGNMENT, "score": "abc",
+               "status": "ok"}
     with (one / "grades.csv").open("a", encoding="utf-8") as file:
         file.write("torn,05_gradient_descent,1\n")  # a crash mid-row
-        file.write("nan_row,05_gradient_descent,abc,11,ok" + ",0" * len(TESTS) + ",,\n")
+        file.write(",".join(nan_row[column] for column in columns) + "\n")
     soup = soup_of(report.write(one))
     assert int(soup.find(id="count").text) == 1 and soup.find(id="mean").text == f"{student['score']:.2f}"
     problems = soup.find(id="problems").text
@@ -356,7 +363,8 @@ def _open(context, url):
     seen = {"errors": [], "remote": []}
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
-    page.on("request", lambda r: urllib.parse.urlsplit(r.url).scheme in ("file", "data") or seen["remote"].append(r.url))
+    page.on("request",
+            lambda r: urllib.parse.urlsplit(r.url).scheme in ("file", "data") or seen["remote"].append(r.url))
     page.goto(url, wait_until="load")
     return page, seen
 

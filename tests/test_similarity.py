@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from autograder import assignments, compose, grade, similarity, submissions
+from autograder import assignments, compose, settings, similarity, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_gradient_descent"
 SOURCE = assignments.source_notebook(ASSIGNMENT)
-INSTRUCTOR = compose.load_assignment(ASSIGNMENT, SOURCE, grade.STUB)
+INSTRUCTOR = compose.load_assignment(ASSIGNMENT, SOURCE, settings.STUB)
 EXERCISE = json.loads(assignments.exercise_notebook(ASSIGNMENT).read_text(encoding="utf-8"))
 
 # One student's own work: helpers of their own, a loop where the solution slices.
@@ -300,7 +300,7 @@ def test_handed_out_code_is_boilerplate(tmp_path):
             cell["source"] = SCAFFOLD + compose.source_text(cell["source"])
     path = tmp_path / f"{ASSIGNMENT}.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
-    scaffolded = compose.load_assignment(ASSIGNMENT, path, grade.STUB)
+    scaffolded = compose.load_assignment(ASSIGNMENT, path, settings.STUB)
     assert SCAFFOLD in scaffolded.stubs["fit_linear_regression"]
     solution = compose.extract_answers(SOURCE.read_bytes(), INSTRUCTOR).sources["fit_linear_regression"]
     folder = write_class(tmp_path / "class", {

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 WRONG_GD_STEP = "def gd_step(w, grad, lr):\n    return w + lr * grad\n"
 WRONG_MSE = "def mse(y_true, y_pred):\n    return float(np.sum((y_true - y_pred) ** 2))\n"
-ALL = ("gd_step", "mse", "linear_regression_gradients", "minibatch_indices", "fit_linear_regression")
-AFTER_MSE = ("linear_regression_gradients", "minibatch_indices")  # tests that do not call mse
+ALL = ("gd_step", "mse", "linear_regression_gradients", "minibatch_indices", "fit_linear_regression",
+       "two_layer_backward")
+AFTER_MSE = ("linear_regression_gradients", "minibatch_indices", "two_layer_backward")  # tests that do not call mse
 
 
 @dataclass

@@ -109,4 +109,59 @@ def rnn_forward(xs, h0, W_xh, W_hh, b):
         out[t] = h
     return out
 '''),
+    ("relu", "float64 whatever the input (float32 comes back float64)", '''
+def relu(x):
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+'''),
+    ("relu", "returns x itself when nothing is negative", '''
+def relu(x):
+    if (x >= 0).all():
+        return x
+    return np.maximum(x, 0.0)
+'''),
+    ("relu", "element by element through Python floats", '''
+def relu(x):
+    return np.array([max(v, 0.0) for v in x.ravel()]).reshape(x.shape)
+'''),
+    ("dense_forward", "bias added to the first row only (a loop over K)", '''
+def dense_forward(x, W, b):
+    out = x @ W
+    out[0] += b
+    return out
+'''),
+]
+
+# Correct answers written differently: each must keep full marks.
+ALTERNATIVES = [
+    ("relu", "multiplies by the mask", '''
+def relu(x):
+    return x * (x > 0)
+'''),
+    ("relu", "np.where with an integer zero", '''
+def relu(x):
+    return np.where(x > 0, x, 0)
+'''),
+    ("relu", "np.clip on a copy", '''
+def relu(x):
+    out = x.copy()
+    np.clip(out, 0, None, out=out)
+    return out
+'''),
+    ("dense_forward", "np.dot and a broadcast bias row", '''
+def dense_forward(x, W, b):
+    return np.dot(x, W) + b.reshape(1, -1)
+'''),
+    ("rnn_cell", "np.dot in another order", '''
+def rnn_cell(x, h, W_xh, W_hh, b):
+    return np.tanh(b + np.dot(h, W_hh) + np.dot(x, W_xh))
+'''),
+    ("rnn_forward", "preallocated output", '''
+def rnn_forward(xs, h0, W_xh, W_hh, b):
+    out = np.empty((xs.shape[0], h0.shape[0], W_hh.shape[0]))
+    h = h0
+    for t in range(xs.shape[0]):
+        h = rnn_cell(xs[t], h, W_xh, W_hh, b)
+        out[t] = h
+    return out
+'''),
 ]

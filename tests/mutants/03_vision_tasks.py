@@ -214,4 +214,70 @@ def mean_iou(pred, target, num_classes):
             scores.append(np.sum((pred == c) & (target == c)) / union)
     return float(np.mean(scores))
 '''),
+    ("nms", "np.array(keep) without a dtype (no boxes give a float array)", '''
+def nms(boxes, scores, iou_threshold):
+    keep = []
+    for i in np.argsort(-np.asarray(scores)):
+        if all(iou(boxes[i], boxes[k]) <= iou_threshold for k in keep):
+            keep.append(int(i))
+    return np.array(keep)
+'''),
+    ("nms", "starts from the best box unconditionally (fails without boxes)", '''
+def nms(boxes, scores, iou_threshold):
+    order = np.argsort(-np.asarray(scores))
+    keep = [int(order[0])]
+    for i in order[1:]:
+        if all(iou(boxes[i], boxes[k]) <= iou_threshold for k in keep):
+            keep.append(int(i))
+    return np.array(keep, dtype=int)
+'''),
+    ("pixel_accuracy", "assumes a square mask (H * H pixels)", '''
+def pixel_accuracy(pred, target):
+    pred, target = np.asarray(pred), np.asarray(target)
+    pixels = pred.shape[-1] ** 2 * (pred.shape[0] if pred.ndim == 3 else 1)
+    return float(np.sum(pred == target) / pixels)
+'''),
+    ("mean_iou", "confusion matrix by bincount in the masks' own dtype (uint8 overflows)", '''
+def mean_iou(pred, target, num_classes):
+    pred, target = np.asarray(pred).ravel(), np.asarray(target).ravel()
+    confusion = np.bincount(target * num_classes + pred, minlength=num_classes**2).reshape(num_classes, num_classes)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    return float(np.mean(inter[union > 0] / union[union > 0]))
+'''),
+]
+
+# Correct answers written differently: each must keep full marks.
+ALTERNATIVES = [
+    ("iou", "NumPy arrays of corners", '''
+def iou(box_a, box_b):
+    a, b = np.asarray(box_a, dtype=float), np.asarray(box_b, dtype=float)
+    size = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)
+    inter = size[0] * size[1]
+    union = np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter
+    return float(inter / union)
+'''),
+    ("nms", "while loop over the remaining order, int64 result", '''
+def nms(boxes, scores, iou_threshold):
+    order = list(np.argsort(scores)[::-1])
+    keep = []
+    while order:
+        best = order.pop(0)
+        if all(iou(boxes[best], boxes[k]) <= iou_threshold for k in keep):
+            keep.append(best)
+    return np.asarray(keep, dtype=np.int64)
+'''),
+    ("pixel_accuracy", "count over size", '''
+def pixel_accuracy(pred, target):
+    return (np.asarray(pred) == np.asarray(target)).sum() / np.asarray(target).size
+'''),
+    ("mean_iou", "confusion matrix by bincount in int64", '''
+def mean_iou(pred, target, num_classes):
+    pred = np.asarray(pred, dtype=np.int64).ravel()
+    target = np.asarray(target, dtype=np.int64).ravel()
+    confusion = np.bincount(target * num_classes + pred, minlength=num_classes**2).reshape(num_classes, num_classes)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    return float(np.mean(inter[union > 0] / union[union > 0]))
+'''),
 ]

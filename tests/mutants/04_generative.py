@@ -127,4 +127,28 @@ def generator_loss(fake_logits):
 def generator_loss(fake_logits):
     return -F.logsigmoid(-fake_logits).mean()
 '''),
+    ("gram_matrix", ".view() instead of reshape (fails on non-contiguous maps)", '''
+def gram_matrix(features):
+    *batch, c, h, w = features.shape
+    flat = features.view(*batch, c, h * w)
+    return flat @ flat.transpose(-1, -2) / (h * w)
+'''),
+]
+
+# Correct answers written differently: each must keep full marks.
+ALTERNATIVES = [
+    ("gram_matrix", "flatten and einsum", '''
+def gram_matrix(features):
+    h, w = features.shape[-2:]
+    flat = features.flatten(-2)
+    return torch.einsum("...ip,...jp->...ij", flat, flat) / (h * w)
+'''),
+    ("discriminator_loss", "softplus", '''
+def discriminator_loss(real_logits, fake_logits):
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+'''),
+    ("generator_loss", "minus logsigmoid", '''
+def generator_loss(fake_logits):
+    return -F.logsigmoid(fake_logits).mean()
+'''),
 ]

@@ -254,6 +254,125 @@ def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
         losses.append(mse(y, X @ w + b))
     return w, b, losses
 """),
+    ("two_layer_backward", "forgets the sigmoid's derivative", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "sigmoid derivative taken at the pre-activation", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * Z1 * (1.0 - Z1)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "sum of squares instead of the mean", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.sum((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "factor 2 of the square missing", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 1.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "residual the wrong way round (y - y_hat)", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y - y_hat)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "dL/dW2 through the pre-activation Z1", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": Z1.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "db1 averaged over the batch instead of summed", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.mean(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "dL/dW1 transposed, shape (k, d)", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": d_Z1.T @ X, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "db1 of the first example only", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1[0],
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "tanh's derivative for a sigmoid layer", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n = len(y)
+    Z1 = X @ W1 + b1
+    H = 1.0 / (1.0 + np.exp(-Z1))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / n * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * (1.0 - H ** 2)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": float(d_y_hat.sum())}
+"""),
+    ("two_layer_backward", "dL/db2 as a one-element array", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    H = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+    y_hat = H @ W2 + b2
+    d_y_hat = 2.0 / len(y) * (y_hat - y)
+    d_Z1 = np.outer(d_y_hat, W2) * H * (1.0 - H)
+    return {"loss": float(np.mean((y_hat - y) ** 2)), "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0),
+            "W2": H.T @ d_y_hat, "b2": d_y_hat.sum(keepdims=True)}
+"""),
 ]
 
 ALTERNATIVES = [
@@ -316,5 +435,33 @@ def fit_linear_regression(X, y, lr, epochs, batch_size=None, seed=0):
             w, b = gd_step(w, grads[0], lr), gd_step(b, grads[1], lr)
         losses[epoch] = mse(y, X @ w + b)
     return w, float(b), losses
+"""),
+    ("two_layer_backward", "a loop over the examples, chain rule written out", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    n, d = X.shape
+    grads = {"W1": np.zeros_like(W1, dtype=float), "b1": np.zeros(len(b1)),
+             "W2": np.zeros(len(W2)), "b2": 0.0}
+    loss = 0.0
+    for i in range(n):
+        z = X[i] @ W1 + b1
+        h = 1 / (1 + np.exp(-z))
+        residual = h @ W2 + b2 - y[i]
+        loss += residual ** 2 / n
+        g = 2 * residual / n
+        grads["W2"] += g * h
+        grads["b2"] += g
+        dz = g * W2 * h * (1 - h)
+        grads["b1"] += dz
+        grads["W1"] += np.outer(X[i], dz)
+    return {"loss": float(loss), **grads}
+"""),
+    ("two_layer_backward", "sigmoid through tanh, einsum and keepdims", """
+def two_layer_backward(X, W1, b1, W2, b2, y):
+    H = 0.5 * (1 + np.tanh(0.5 * (X @ W1 + b1)))
+    error = (H @ W2 + b2 - y)[:, None]
+    g = 2 * error / len(y)
+    dZ = g * W2[None, :] * (H - H * H)
+    return dict(loss=np.mean(error ** 2), W1=np.einsum("nd,nk->dk", X, dZ),
+                b1=dZ.sum(0, keepdims=True)[0], W2=(g * H).sum(0), b2=g.sum().item())
 """),
 ]

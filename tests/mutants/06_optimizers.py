@@ -184,7 +184,8 @@ class Momentum:
         default="0.9", update="v[...] = self.momentum * v + g; g = g + self.momentum * v").replace(
         "p -= self.lr * v", "p -= self.lr * g")),
     ("momentum", "velocity updated after the step", _MOMENTUM.format(default="0.9", update="pass").replace(
-        "            p -= self.lr * v\n", "            p -= self.lr * v\n            v[...] = self.momentum * v + g\n")),
+        "            p -= self.lr * v\n",
+        "            p -= self.lr * v\n            v[...] = self.momentum * v + g\n")),
     ("rmsprop", "eps inside the square root", _RMSPROP.format(
         lr="0.01", alpha="0.99", update="s[...] = self.alpha * s + (1 - self.alpha) * g**2",
         step="self.lr * g / np.sqrt(s + self.eps)")),
@@ -278,6 +279,57 @@ class RMSProp:
         "")),
     ("torch_momentum", "exponential average of gradients", _torch().replace(
         '.add_(p.grad)', '.add_(p.grad, alpha=1 - group["momentum"])')),
+    ("sgd", "returns the parameters instead of nothing", _SGD.format(body="""
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+        return params""")),
+    ("sgd", "learning rate copied at construction", _SGD.format(body="""
+        for p, g in zip(params, grads):
+            p -= self._lr * g""").replace("self.lr = lr", "self.lr = self._lr = lr")),
+    # The text's rule is v <- mu v + g, p <- p - lr v with the current lr; folding lr into v
+    # agrees with it only while lr stays the same (a schedule changes opt.lr between steps).
+    ("momentum", "learning rate folded into the velocity (v = mu v - lr g, p += v)", """
+class Momentum:
+    def __init__(self, lr, momentum=0.9):
+        self.lr, self.momentum, self.velocity = lr, momentum, {}
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            v = self.momentum * self.velocity.get(id(p), np.zeros_like(p)) - self.lr * g
+            self.velocity[id(p)] = v
+            p += v
+"""),
+    ("momentum", "velocity aliases the caller's first gradient arrays", """
+class Momentum:
+    def __init__(self, lr, momentum=0.9):
+        self.lr = lr
+        self.momentum = momentum
+        self.velocity = None
+
+    def step(self, params, grads):
+        if self.velocity is None:
+            self.velocity = list(grads)
+        else:
+            self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads)]
+        for p, v in zip(params, self.velocity):
+            p -= self.lr * v
+"""),
+    ("rmsprop", "learning rate copied at construction", _RMSPROP.format(
+        lr="0.01", alpha="0.99", update="s[...] = self.alpha * s + (1 - self.alpha) * g**2",
+        step="self._lr * g / (np.sqrt(s) + self.eps)").replace("self.lr = lr", "self.lr = self._lr = lr")),
+    ("adam", "step size with its bias correction computed from the first lr", _adam(step=(
+        "p -= self._lr * m_hat / (np.sqrt(v_hat) + self.eps)")).replace("self.lr = lr", "self.lr = self._lr = lr")),
+    ("torch_momentum", "learning rate folded into the momentum buffer", _torch(
+        first='p.grad.clone().mul_(group["lr"])', lr="1").replace(
+        '.add_(p.grad)', '.add_(p.grad, alpha=group["lr"])')),
+    ("torch_momentum", "break at the first parameter without a gradient", _torch().replace(
+        "                    continue\n", "                    break\n")),
+    ("torch_momentum", "closure's loss returned as a number", _torch(result="None if loss is None else loss.item()")),
+    ("torch_momentum", "closure's loss returned detached", _torch(result="None if loss is None else loss.detach()")),
+    ("torch_momentum", "closure called after the update", _torch().replace(
+        "        if closure is not None:\n            with torch.enable_grad():\n                loss = closure()\n",
+        "").replace("        return loss", "        if closure is not None:\n            with torch.enable_grad():\n"
+                    "                loss = closure()\n        return loss")),
 ]
 
 ALTERNATIVES = [
@@ -290,16 +342,16 @@ class SGD:
         for i in range(len(params)):
             np.subtract(params[i], self.lr * grads[i], out=params[i])
 """),
-    ("momentum", "v = mu v - lr g, p += v, state keyed by id", """
+    ("momentum", "p += -lr v, state keyed by id", """
 class Momentum:
     def __init__(self, lr, momentum=0.9):
         self.lr, self.momentum, self.velocity = lr, momentum, {}
 
     def step(self, params, grads):
         for p, g in zip(params, grads):
-            v = self.momentum * self.velocity.get(id(p), np.zeros_like(p)) - self.lr * g
+            v = self.momentum * self.velocity.get(id(p), np.zeros_like(p)) + g
             self.velocity[id(p)] = v
-            p += v
+            p += -self.lr * v
 """),
     ("rmsprop", "torch's order of operations, state keyed by index", """
 class RMSProp:

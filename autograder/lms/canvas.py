@@ -1,0 +1,177 @@
+"""Canvas: the "Download Submissions" zip, the gradebook export, and the file its import reads.
+
+Checked against Canvas's source (instructure/canvas-lms):
+
+* ``lib/content_zipper.rb``: each uploaded file is named
+  ``<sortable name>[_LATE]_<user id>_<attachment id>_<file name>``, the first part cleaned of
+  everything but word characters and lower-cased (``get_filename``, ``sanitize_user_name``,
+  ``sanitize_file_name``); with anonymous grading the id is ``anon_<anonymous id>`` and there
+  is no name. Only the submission's current attempt is zipped; a file name that repeats gets
+  a ``-1`` style suffix (``Attachment.make_unique_filename``).
+* ``lib/gradebook_exporter.rb``: the export's header ``Student, ID, [SIS User ID,] SIS Login ID,
+  [Integration ID, Root Account,] Section, <custom columns>, <Title> (<assignment id>), …``,
+  then a row ``    Points Possible``; comma or semicolon separated.
+* ``lib/gradebook_importer.rb``: the import needs ``Student`` and ``ID`` first and ``Section``
+  as the last student column, finds an assignment by the id in ``Title (id)`` (or by its
+  title), skips the ``Points Possible`` row, matches a student by ``ID``, and reads scores in
+  points ("9.5" or "9,5").
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from autograder.lms import cells
+
+ENTRY = re.compile(r"(?:(?P<name>.+?)_)??(?:(?P<late>LATE)_)?(?P<id>\d+|anon_[0-9A-Za-z]+)_(?P<attachment>\d+)_"
+                   r"(?P<file>.+)")
+DUPLICATE = re.compile(r"(?P<stem>.+)-\d+(?P<suffix>\.[^.]+)")
+ASSIGNMENT = re.compile(r"(?P<title>.*) \((?P<id>\d+)\)")
+STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+NOT_ASSIGNMENTS = re.compile("Current Score|Current Points|Current Grade|Final Score|Final Points|Final Grade|"
+                             "Override Score|Override Grade|Override Status")
+
+
+class GradebookError(ValueError):
+    pass
+
+
+@dataclass
+class Located:
+    student_id: str
+    inner: str
+    name: str = ""
+    late: bool = False
+    order: int = 0  # the attachment id: later uploads have larger ones
+
+
+def locate(parts):
+    """Whose file a zip entry of Canvas's download is, or None when it is not Canvas's name."""
+    match = ENTRY.fullmatch(parts[0]) if len(parts) == 1 else None
+    if not match or (match["name"] is None and not match["id"].startswith("anon_")):
+        return None
+    return Located(match["id"], match["file"], match["name"] or "", bool(match["late"]), int(match["attachment"]))
+
+
+def original_name(file_name):
+    """The name the student gave: ``hw-1.ipynb`` was ``hw.ipynb`` renamed as a duplicate."""
+    match = DUPLICATE.fullmatch(file_name)
+    return match["stem"] + match["suffix"] if match else file_name
+
+
+def keep_latest(submission):
+    """Of notebooks with the same original name, keep the latest upload (largest attachment id)."""
+    latest = {}
+    for notebook in submission.notebooks:
+        key = original_name(notebook.name)
+        if key not in latest or notebook.order > latest[key].order:
+            latest[key] = notebook
+    dropped = [nb.name for nb in submission.notebooks if latest[original_name(nb.name)] is not nb]
+    for name in dropped:
+        submission.notes.append(f"{name}: более ранняя загрузка, взята последняя")
+    submission.notebooks = [nb for nb in submission.notebooks if latest[original_name(nb.name)] is nb]
+    for notebook in submission.notebooks:
+        notebook.name = original_name(notebook.name)
+
+
+@dataclass
+class Student:
+    student_id: str
+    name: str
+    cells: dict  # the student columns of the export, by header
+
+
+class Gradebook:
+    """Canvas's gradebook export: its students, and the assignment column to fill."""
+
+    kind = "canvas"
+
+    def __init__(self, text, column=None, assignment=""):
+        delimiter = ";" if _fields(text, ";") > _fields(text, ",") else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        header = rows[0] if rows else []
+        if len(header) < 3 or "Student" not in header[0] or "ID" not in header[1]:
+            raise GradebookError("это не выгрузка журнала оценок Canvas: первая строка должна начинаться с "
+                                 "«Student,ID» («Grades → Export → Export Entire Gradebook»)")
+        self.header = header
+        assignments = [title for title in header if ASSIGNMENT.fullmatch(title) and not NOT_ASSIGNMENTS.search(title)]
+        self.column = _choose_column(assignments, column, assignment)
+        index = header.index(self.column)
+        self.points_possible = None
+        self.students = {}
+        for row in rows[1:]:
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if "Points Possible" in row[0]:
+                self.points_possible = _number(row[index]) if index < len(row) else None
+                continue
+            if all(re.fullmatch(r"\s*(Muted|Manual Posting.*)?\s*", cell, re.IGNORECASE) for cell in row):
+                continue
+            student = dict(zip(header, row))
+            self.students[row[1].strip()] = Student(row[1].strip(), row[0], student)
+
+    @property
+    def participants(self):
+        return self.students
+
+    def submitted_at(self, participant, zone):
+        return None  # the export has no submission times; the zip's LATE mark is all there is
+
+    def marked_late(self, participant):
+        return False
+
+
+def _fields(text, delimiter):
+    first = text.splitlines()[0] if text else ""
+    return len(next(csv.reader([first], delimiter=delimiter), []))
+
+
+def _choose_column(assignments, column, assignment):
+    if column:
+        if column not in assignments:
+            raise GradebookError(f"в журнале Canvas нет столбца {column!r}; "
+                                 f"есть: {', '.join(assignments) or 'никаких'}")
+        return column
+    named = [title for title in assignments if assignment and assignment in title]
+    if len(named) == 1:
+        return named[0]
+    if len(assignments) == 1:
+        return assignments[0]
+    raise GradebookError("в журнале Canvas не ясно, в какой столбец ставить оценки: укажите --lms-column "
+                         f"«Название (id)»; столбцы заданий: {', '.join(assignments) or 'нет ни одного'}")
+
+
+def _number(text):
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def import_csv(gradebook, results, names, title, max_score):
+    """The text of a gradebook import: ``results`` is id -> penalised score or None (no grade).
+
+    With an export (``gradebook``) its students and column are used, scores scaled to the
+    column's points possible; without one, the title alone names the assignment (Canvas then
+    finds it by title), and ``names`` gives each student's name.
+    """
+    points = (gradebook.points_possible if gradebook else None) or max_score
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*STUDENT_COLUMNS, gradebook.column if gradebook else title])
+    writer.writerow(["    Points Possible", "", "", "", "", _points(points)])
+    ids = list(gradebook.students) if gradebook else []
+    ids += sorted(set(results) - set(ids))
+    for student_id in ids:
+        known = gradebook.students.get(student_id) if gradebook else None
+        row = [known.cells.get(column, "") for column in STUDENT_COLUMNS] if known else \
+            [names.get(student_id, ""), student_id, "", "", ""]
+        score = results.get(student_id)
+        row.append("" if score is None else _points(score / max_score * points if max_score else 0.0))
+        writer.writerow([cells.inert(cell) for cell in row])
+    return out.getvalue()
+
+
+def _points(value):
+    return f"{value:.2f}".rstrip("0").rstrip(".")

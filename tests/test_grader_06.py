@@ -1,0 +1,84 @@
+"""The grader on assignment 06, where the references are torch's own optimizers.
+
+The student's process can replace torch.optim.SGD, register global optimizer hooks or forge
+what a student-side scenario returns: the references and comparisons run in the tests'
+process, so none of it turns a wrong optimizer into points.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "06_optimizers"
+SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+EXERCISE = ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+WRONG_MOMENTUM_SGD = '''
+class MomentumSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad)  # no momentum at all
+        return loss
+'''
+CASES = {
+    "perfect": ({}, 13),
+    "patches_the_reference": ({"torch_momentum": WRONG_MOMENTUM_SGD + "torch.optim.SGD = MomentumSGD\n"}, None),
+    "global_hooks": ({"torch_momentum": WRONG_MOMENTUM_SGD
+                      + "from torch.optim.optimizer import register_optimizer_step_post_hook\n"
+                        "register_optimizer_step_post_hook(lambda optimizer, args, kwargs: None)\n"}, None),
+    "forges_the_scenario": ({"torch_momentum": WRONG_MOMENTUM_SGD
+                             + "def run_momentum_sgd(*args, **kwargs):\n"
+                               "    return {'is_optimizer': True, 'params': [], 'frozen': [], 'returned_none': [True],"
+                               " 'returned_closure_result': [True], 'losses': []}\n"}, None),
+}
+
+
+def _notebook(replacements):
+    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in replacements:
+            cell["source"] = replacements[grade_id]
+    return json.dumps(notebook, ensure_ascii=False)
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grader06")
+    for student_id, (replacements, _) in CASES.items():
+        (base / "subs" / student_id).mkdir(parents=True)
+        (base / "subs" / student_id / f"{ASSIGNMENT}.ipynb").write_text(_notebook(replacements), encoding="utf-8")
+    (base / "subs" / "untouched").mkdir()
+    (base / "subs" / "untouched" / f"{ASSIGNMENT}.ipynb").write_bytes(EXERCISE.read_bytes())
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(base / "subs"), "--out",
+                             str(base / "out"), "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=900, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with (base / "out" / "grades.csv").open(newline="", encoding="utf-8") as file:
+        return {row["student_id"]: row for row in csv.DictReader(file)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student_id", [*CASES, "untouched"])
+def test_each_06_submission_gets_its_score(rows, student_id):
+    row = rows[student_id]
+    if student_id == "untouched":
+        assert row["score"] == "0", row
+        return
+    expected = CASES[student_id][1]
+    if expected is not None:
+        assert float(row["score"]) == expected and row["status"] == "ok", row
+    else:  # a wrong torch optimizer: every other task is the instructor's solution and keeps its points
+        assert float(row["test_torch_momentum"]) == 0, row
+        assert float(row["score"]) == float(row["max_score"]) - 3, row
