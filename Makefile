@@ -68,5 +68,9 @@ benchmark-training: $(STAMP)
 benchmark-similarity: $(STAMP)
 	$(PY) scripts/benchmark_similarity.py
 
+.PHONY: benchmark-cluster
+benchmark-cluster: $(STAMP)
+	$(PY) scripts/benchmark_cluster.py
+
 clean:
 	rm -rf _build

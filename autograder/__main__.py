@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from autograder import assignments, grade, release, report, similarity
+from autograder import assignments, cluster_cli, grade, release, report, similarity
 
 
 def parser():
@@ -21,6 +21,7 @@ def parser():
     grade.add_parser(commands)
     report.add_parser(commands)
     similarity.add_parser(commands)
+    cluster_cli.add_parsers(commands)
     return main
 
 

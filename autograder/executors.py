@@ -1,4 +1,4 @@
-"""Where submissions are graded: the local pool (a cluster executor plugs in beside it)."""
+"""Where submissions are graded: the local pool (``autograder.cluster`` has the Dask one)."""
 
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -13,9 +13,13 @@ def grade_safely(student, assignment, limits, show_student_text, stop=None):
     try:
         return pipeline.grade_one(student, assignment, limits, show_student_text, stop)
     except Exception as error:  # noqa: BLE001 - the row says what broke; the batch goes on
-        message = f"ошибка проверяющей системы: {type(error).__name__}: {error}"
-        return Outcome(student.student_id, empty_tests(assignment, message), "grader error", [message],
-                       problem_id=student.problem == "bad student id")
+        return error_outcome(student, assignment, error)
+
+
+def error_outcome(student, assignment, error):
+    message = f"ошибка проверяющей системы: {type(error).__name__}: {error}"
+    return Outcome(student.student_id, empty_tests(assignment, message), "grader error", [message],
+                   problem_id=student.problem == "bad student id")
 
 
 class LocalPool:
@@ -23,6 +27,9 @@ class LocalPool:
 
     def __init__(self, workers):
         self.workers = workers
+
+    def report(self):
+        return []
 
     def grade(self, todo, assignment, limits, show_student_text, stop):
         """Yield (outcome, digest) as submissions finish, until ``stop`` is set; closing kills the rest."""

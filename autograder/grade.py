@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder import (
     assignments,
+    cluster,
     compose,
     executors,
     gradebook,
@@ -63,7 +64,8 @@ outcomes.jsonl и report.html (отчёт по группе), audit.csv (каж�
 Код выхода 0 — все работы обработаны (что бы ни делал код студентов); 2 — ошибка преподавателя
 (нет задания или папки, неверный параметр, ведомость или тетрадь преподавателя не читается,
 база --db не открывается); 3 — тетрадь преподавателя не проходит свои тесты в песочнице;
-130 — прервано.
+4 — (--cluster) планировщик пропал или ни один исполнитель не может проверять (проверенное
+сохранено); 130 — прервано.
 """
 
 
@@ -96,7 +98,21 @@ def add_parser(commands):
     parser.add_argument("--late-policy", help="штраф за опоздание: none, linear:10%%/d,max:50%%, zero-after:72h, "
                                               "file:правило.py")
     parser.add_argument("--course-config", type=Path, help="настройки курса (TOML): сроки и штрафы по заданиям")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="проверять на кластере Dask: адрес планировщика, например tcp://HEAD:8786 "
+                             "(см. `python -m autograder scheduler` и `worker`)")
+    parser.add_argument("--tls-ca-file", default=None, help="--cluster по TLS: сертификат центра сертификации")
+    parser.add_argument("--tls-cert", default=None, help="--cluster по TLS: сертификат этой машины")
+    parser.add_argument("--tls-key", default=None, help="--cluster по TLS: закрытый ключ этой машины")
     parser.set_defaults(run=main)
+
+
+def _executor(args):
+    """The local pool, or the Dask cluster named by --cluster; a message when it cannot be reached."""
+    if args.cluster is None:
+        return executors.LocalPool(args.workers), ""
+    pool = cluster.DaskCluster(args.cluster, cluster.security(args.tls_ca_file, args.tls_cert, args.tls_key))
+    return pool, pool.connect()
 
 
 def main(args):
@@ -128,6 +144,9 @@ def main(args):
         print(f"ошибка: тетрадь преподавателя {source} не проходит свои тесты в песочнице ({kind}):\n{problem}",
               file=sys.stderr)
         return settings.EXIT_SELF_CHECK
+    pool, problem = _executor(args)
+    if problem:
+        return _instructor_error(problem)
     records = gradebook.Records(args.out, assignment, args.db or plan.db_url, plan.info)
     records.gradebook  # noqa: B018 - open before the batch, so that each row is written as it is graded
     base = hashlib.sha256(settings.GRADE_VERSION + source.read_bytes()).hexdigest()[:16]
@@ -146,12 +165,17 @@ def main(args):
     stop = threading.Event()
     # Ctrl-C only sets a flag that the loop reads: no library call on the way can swallow it.
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    batch = executors.LocalPool(args.workers).grade(todo, assignment, limits, args.show_errors, stop)
+    batch = pool.grade(todo, assignment, limits, args.show_errors, stop)
     try:
         for outcome, digest in batch:
             _save(args.out, records, outcome, digest, assignment)
             outcomes.append(outcome)
             progress.update(outcome, assignment.max_score)
+    except cluster.ClusterFailed as error:
+        records.finish()
+        print(f"ошибка: {reporting.shown(str(error))}. Проверено {len(outcomes)} из {len(todo)}, "
+              "это сохранено; запустите ту же команду снова, когда кластер заработает", file=sys.stderr)
+        return settings.EXIT_CLUSTER
     finally:
         signal.signal(signal.SIGINT, previous)
         batch.close()
@@ -165,6 +189,8 @@ def main(args):
     records.add_absent(plan.absent)
     records.finish()
     print("\n".join([text, *roundtrip.publish(plan, args.out, records, assignment)]))
+    for line in pool.report():
+        print(reporting.shown(line))
     print(f"Отчёт по группе: {report.write(args.out)}")
     return settings.EXIT_OK
 

@@ -25,6 +25,7 @@ from autograder.lms import cells
 FIXED_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "status",
                  "submitted_at", "late_by", "raw_score", "penalty"]
 TAIL_COLUMNS = ["notes", "digest"]
+SCHEMA_LOCK = 0x6E626772  # PostgreSQL advisory lock id of the schema creation ("nbgr")
 TEXT_COLUMNS = ["student_id", "name", "status", "late_by", "notes"]  # may hold a student's text
 ABSENT = "no submission"
 
@@ -190,6 +191,17 @@ class Records:
             os.fsync(file.fileno())
 
     def _write_grades(self, student_id, points, penalty=0.0):
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            self._write_grades_once(student_id, points, penalty)
+        except IntegrityError:
+            # Another grade command on a shared database (PostgreSQL) added the same student
+            # between our lookup and our insert: it exists now, so the second try finds it.
+            self.gradebook.db.rollback()
+            self._write_grades_once(student_id, points, penalty)
+
+    def _write_grades_once(self, student_id, points, penalty=0.0):
         from nbgrader.api import MissingEntry
         from sqlalchemy.exc import SAWarning
 
@@ -231,22 +243,31 @@ def _open(db_url):
     import nbgrader
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-    from nbgrader.api import Base, Gradebook
+    from nbgrader.api import Base, Gradebook, InvalidEntry
     from sqlalchemy import create_engine, inspect, text
 
     engine = create_engine(db_url)
     try:
-        if not inspect(engine).get_table_names():
-            config = Config()
-            config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
-            head = ScriptDirectory.from_config(config).get_current_head()
-            Base.metadata.create_all(bind=engine)
-            with engine.begin() as connection:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Two grade commands may open one new database at once: the first creates the
+                # tables (DDL is transactional there), the other waits and finds them.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            if not inspect(connection).get_table_names():
+                config = Config()
+                config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+                head = ScriptDirectory.from_config(config).get_current_head()
+                Base.metadata.create_all(bind=connection)
                 connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
                 connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
     finally:
         engine.dispose()
-    return Gradebook(db_url)
+    try:
+        return Gradebook(db_url)
+    except InvalidEntry:
+        # Another command on the shared database added nbgrader's course row between
+        # nbgrader's lookup and its insert: the row exists now.
+        return Gradebook(db_url)
 
 
 def _inert_row(row):

@@ -12,6 +12,7 @@ HASH_SEED = "0"  # PYTHONHASHSEED of both sides: string hashing, and so set orde
 EXIT_OK = 0
 EXIT_INSTRUCTOR = 2  # unknown assignment, missing folder, bad option, malformed instructor notebook
 EXIT_SELF_CHECK = 3  # the instructor's notebook does not get full marks in the sandbox
+EXIT_CLUSTER = 4  # --cluster: the scheduler went away mid-batch, or every worker refused to grade
 EXIT_INTERRUPTED = 130
 
 # Default limits of one submission (command-line options override them).
@@ -44,3 +45,8 @@ MAX_NODES = 2**20  # values in one message
 MAX_NAME_SCAN_BYTES = 2**20  # a student's cell larger than this is not scanned for names
 
 GRADE_VERSION = b"grader-2"  # part of each row's digest: a change of grading logic regrades
+
+# A Dask cluster (`grade --cluster`, `python -m autograder scheduler` / `worker`).
+SCHEDULER_PORT = 8786  # Dask's usual port
+CLUSTER_ALLOWED_FAILURES = 2  # a job whose worker dies this many times + 1 gets the row "worker lost"
+CLUSTER_CONNECT_S = 30  # how long the coordinator tries to reach the scheduler
