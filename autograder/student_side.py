@@ -8,6 +8,8 @@ nothing. It only sends values, and the tests' process builds nothing but values 
 """
 
 import builtins
+import contextlib
+import io
 import json
 import os
 import sys
@@ -317,7 +319,12 @@ def main():
     for source in job["setup"]:
         exec(compile(source, "<setup>", "exec"), namespace)  # noqa: S102 - the instructor's setup cells
     shell = make_shell(namespace)
-    shell.run_cell("1", store_history=False, silent=True)  # IPython's lazy imports, while they can still be read
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        for warm_up in ("1", "raise ValueError('warm-up')", "1 +", "def _warm_up():\n    pass"):
+            # IPython's lazy imports (results, errors, syntax errors, definitions), while the venv
+            # can still be read: outside bubblewrap it may be closed to the sandbox's user.
+            shell.run_cell(warm_up, store_history=False)
+    namespace.pop("_warm_up", None)
     # Only now, before any student code: outside bubblewrap the interpreter's own files may be
     # closed to the sandbox's user.
     sandboxed.drop_privileges(job.get("uid"))
