@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from autograder.lms import cells
+from autograder.lms.located import Located
 
 ENTRY = re.compile(r"(?:(?P<name>.+?)_)??(?:(?P<late>LATE)_)?(?P<id>\d+|anon_[0-9A-Za-z]+)_(?P<attachment>\d+)_"
                    r"(?P<file>.+)")
@@ -35,15 +36,6 @@ NOT_ASSIGNMENTS = re.compile("Current Score|Current Points|Current Grade|Final S
 
 class GradebookError(ValueError):
     pass
-
-
-@dataclass
-class Located:
-    student_id: str
-    inner: str
-    name: str = ""
-    late: bool = False
-    order: int = 0  # the attachment id: later uploads have larger ones
 
 
 def locate(parts):

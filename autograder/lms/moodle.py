@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autograder.lms import cells, rawcsv
+from autograder.lms.located import Located
 
 FOLDER = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
 FLAT = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)")
@@ -76,14 +77,6 @@ LATE_STATUS = re.compile(r"\blate\b|опозда|Срок выполнения �
 
 class WorksheetError(ValueError):
     pass
-
-
-@dataclass
-class Located:
-    student_id: str
-    inner: str
-    name: str = ""
-    late: bool = False
 
 
 def locate(parts):
