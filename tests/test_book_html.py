@@ -394,3 +394,12 @@ def test_pages_reference_no_remote_assets(built):
         for match in css_remote.finditer(path.read_text(encoding="utf-8", errors="replace")):
             problems.append((path.relative_to(HTML).as_posix(), match.group(0)))
     assert not problems, "remote assets:\n" + _report(problems)
+
+
+@pytest.mark.slow
+def test_every_directive_is_parsed(built):
+    """A directive MyST did not parse shows as raw text (a backtick fence's title may not hold backticks)."""
+    raw = [(page, directive) for page in _pages()
+           for directive in re.findall(r"\{(?:dropdown|admonition|note|tip|warning|glue:?\w*)\}",
+                                       (HTML / page).read_text(encoding="utf-8"))]
+    assert not raw, "unparsed directives:\n" + _report(raw)
