@@ -5,8 +5,8 @@ A message is a JSON header (a tree of tagged lists) followed by raw byte buffers
 
     ["L", items] list     ["T", items] tuple    ["D", [[k, v], ...]] dict
     ["S", items] set      ["F", items] frozenset ["B", buf] bytes   ["C", re, im] complex
-    ["A", dtype, shape, buf, mirror, writeable] NumPy array   ["a", dtype, buf] NumPy scalar
-    ["X", dtype, shape, buf, mirror, requires_grad, graph] torch tensor
+    ["A", dtype, shape, buf, mirror, writeable, strides] NumPy array   ["a", dtype, buf] NumPy scalar
+    ["X", dtype, shape, buf, mirror, requires_grad, graph, strides] torch tensor
     ["G", state, mirror] NumPy Generator   ["R", mirror] the same object as mirror
     ["V", mirror, offset, shape, strides, dtype, buf] a view into mirror's array
     ["H", handle, type name] an object that stays in the student's process
@@ -233,11 +233,11 @@ class Reader:
             raise ProtocolError("размер числа не совпадает с его типом")
         return np.frombuffer(data, dtype=dtype)[0]
 
-    def read_array(self, depth, dtype, shape, index, mirror, writeable):
-        return new_array(dtype, shape, self.buffer(index), writeable)
+    def read_array(self, depth, dtype, shape, index, mirror, writeable, strides=None):
+        return new_array(dtype, shape, self.buffer(index), writeable, strides)
 
-    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph):
-        return new_tensor(dtype, shape, self.buffer(index), requires_grad)
+    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph, strides=None):
+        return new_tensor(dtype, shape, self.buffer(index), requires_grad, strides)
 
     def read_generator(self, depth, state, mirror):
         return new_generator(Reader([]).read(state))  # a plain dict: no list or dict of an argument
@@ -280,25 +280,64 @@ def checked_shape(shape, itemsize, size):
     return tuple(shape)
 
 
-def new_array(dtype, shape, data, writeable=True):
+def _dense_order(shape, strides):
+    """The axes from the slowest to the fastest when ``strides`` lay the elements out densely, else None.
+
+    A transposed or permuted array is dense in another order: rebuilt so, ``.view()`` and
+    ``.reshape()`` behave on the other side as on this one. A sliced one with gaps is sent
+    contiguous (its copy would not share the gaps anyway).
+    """
+    if type(strides) is not list or len(strides) != len(shape) or not all(type(s) is int for s in strides):
+        return None
+    order = sorted(range(len(shape)), key=lambda axis: -strides[axis])
+    expected = 1
+    for axis in reversed(order):
+        if shape[axis] > 1 and strides[axis] != expected:
+            return None
+        expected *= shape[axis]
+    return order if order != sorted(order) else None
+
+
+def _non_overlapping(shape, strides):
+    """Whether ``strides`` (non-negative, element units) never reach one element twice, gaps allowed."""
+    if type(strides) is not list or len(strides) != len(shape) or not all(type(s) is int and s >= 0 for s in strides):
+        return False
+    reach = 1
+    for axis in sorted(range(len(shape)), key=lambda axis: strides[axis]):
+        if shape[axis] > 1:
+            if strides[axis] < reach:
+                return False
+            reach = strides[axis] * shape[axis]
+    return True
+
+
+def _inverse(order):
+    return sorted(range(len(order)), key=lambda axis: order[axis])
+
+
+def new_array(dtype, shape, data, writeable=True, strides=None):
     import numpy as np
 
     dtype = np.dtype(checked_dtype(dtype))
     shape = checked_shape(shape, dtype.itemsize, len(data))
     # An array that owns its memory: a view of it has it as its base, so views stay recognisable.
     array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    order = _dense_order(list(shape), strides)
+    if order is not None:
+        array = array.transpose(order).copy().transpose(_inverse(order))
     array.flags.writeable = bool(writeable)
     return array
 
 
 def array_fields(array):
-    """dtype, shape and bytes of an array (C order), for ``["A", ...]``."""
+    """dtype, shape, bytes (C order) and element strides of an array, for ``["A", ...]``."""
     import numpy as np
 
+    strides = [s // array.itemsize for s in array.strides] if array.itemsize else None
     array = np.ascontiguousarray(array)
     if array.dtype.kind not in "biufcUS" or array.dtype.fields is not None or array.dtype.subdtype is not None:
         raise Unsupported(f"массив с элементами типа {array.dtype} нельзя передать между процессами")
-    return array.dtype.str, list(array.shape), array.tobytes()
+    return array.dtype.str, list(array.shape), array.tobytes(), strides
 
 
 def tensor_fields(tensor):
@@ -311,10 +350,10 @@ def tensor_fields(tensor):
     values = tensor.detach().cpu().contiguous()
     if name == "bfloat16":
         values = values.view(torch.int16)
-    return name, list(tensor.shape), values.numpy().tobytes()
+    return name, list(tensor.shape), values.numpy().tobytes(), list(tensor.stride())
 
 
-def new_tensor(name, shape, data, requires_grad=False):
+def new_tensor(name, shape, data, requires_grad=False, strides=None):
     import numpy as np
     import torch
 
@@ -326,6 +365,11 @@ def new_tensor(name, shape, data, requires_grad=False):
     values = torch.from_numpy(np.frombuffer(bytearray(data), dtype=dtype).reshape(shape).copy())
     if name == "bfloat16":
         values = values.view(torch.bfloat16)
+    if strides is not None and list(strides) != list(values.stride()) and _non_overlapping(list(shape), strides):
+        # The same layout as the original, gaps of a sliced view included: .view() fails where it failed there.
+        laid_out = torch.empty_strided(tuple(shape), tuple(strides), dtype=values.dtype)
+        laid_out.copy_(values)
+        values = laid_out
     if requires_grad is True:
         if not values.is_floating_point() and not values.is_complex():
             raise ProtocolError("градиент у целочисленного тензора")

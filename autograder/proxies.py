@@ -89,17 +89,17 @@ class TrustedWriter(protocol.Writer):
         if isinstance(value, np.ndarray):
             mirror, _ = mirrors.id_of(value)
             mirrors.synced[mirror] = content(value)
-            dtype, shape, data = protocol.array_fields(value)
-            return ["A", dtype, shape, self.buffer(data), mirror, bool(value.flags.writeable)]
+            dtype, shape, data, strides = protocol.array_fields(value)
+            return ["A", dtype, shape, self.buffer(data), mirror, bool(value.flags.writeable), strides]
         if isinstance(value, np.generic):
             return ["a", value.dtype.str, self.buffer(np.asarray(value).tobytes())]
         if isinstance(value, tensor_type):
             mirror, _ = mirrors.id_of(value)
             mirrors.synced[mirror] = content(value)
-            name, shape, data = protocol.tensor_fields(value)
+            name, shape, data, strides = protocol.tensor_fields(value)
             if value.requires_grad:
                 self.grad_inputs[mirror] = value
-            return ["X", name, shape, self.buffer(data), mirror, bool(value.requires_grad), None]
+            return ["X", name, shape, self.buffer(data), mirror, bool(value.requires_grad), None, strides]
         if isinstance(value, np.random.Generator):
             mirror, _ = mirrors.id_of(value)
             mirrors.synced[mirror] = content(value)
@@ -130,13 +130,13 @@ class TrustedReader(protocol.Reader):
     def read_ref(self, depth, mirror):
         return self._known(mirror)
 
-    def read_array(self, depth, dtype, shape, index, mirror, writeable):
-        array = super().read_array(depth, dtype, shape, index, mirror, writeable)
+    def read_array(self, depth, dtype, shape, index, mirror, writeable, strides=None):
+        array = super().read_array(depth, dtype, shape, index, mirror, writeable, strides)
         self._adopt(mirror, array)
         return array
 
-    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph):
-        tensor = protocol.new_tensor(dtype, shape, self.buffer(index))
+    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph, strides=None):
+        tensor = protocol.new_tensor(dtype, shape, self.buffer(index), strides=strides)
         if requires_grad is True:
             tensor = self.remote.attach_graph(tensor, graph)
         self._adopt(mirror, tensor)

@@ -78,8 +78,8 @@ class StudentReader(protocol.Reader):
         self.containers[slot] = super().read_dict(depth, pairs)
         return self.containers[slot]
 
-    def read_array(self, depth, dtype, shape, index, mirror, writeable):
-        new = protocol.new_array(dtype, shape, self.buffer(index))
+    def read_array(self, depth, dtype, shape, index, mirror, writeable, strides=None):
+        new = protocol.new_array(dtype, shape, self.buffer(index), strides=strides)
         known = self.mirrors.objects.get(mirror)
         same = getattr(known, "shape", None) == new.shape and getattr(known, "dtype", None) == new.dtype
         if known is not None and same:
@@ -93,10 +93,10 @@ class StudentReader(protocol.Reader):
         self.mirrors.add(mirror, new)
         return new
 
-    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph):
+    def read_tensor(self, depth, dtype, shape, index, mirror, requires_grad, graph, strides=None):
         import torch
 
-        new = protocol.new_tensor(dtype, shape, self.buffer(index), requires_grad)
+        new = protocol.new_tensor(dtype, shape, self.buffer(index), requires_grad, strides)
         known = self.mirrors.objects.get(mirror)
         if isinstance(known, torch.Tensor) and known.shape == new.shape and known.dtype == new.dtype:
             with torch.no_grad():
@@ -156,14 +156,14 @@ class StudentWriter(protocol.Writer):
         import numpy as np
 
         if isinstance(value, np.ndarray):
-            dtype, shape, data = protocol.array_fields(value)
-            return ["A", dtype, shape, self.buffer(data), mirror, bool(value.flags.writeable)]
+            dtype, shape, data, strides = protocol.array_fields(value)
+            return ["A", dtype, shape, self.buffer(data), mirror, bool(value.flags.writeable), strides]
         if isinstance(value, np.random.Generator):
             return ["G", protocol.Writer().write(protocol.generator_state(value)), mirror]
-        name, shape, data = protocol.tensor_fields(value)
+        name, shape, data, strides = protocol.tensor_fields(value)
         requires_grad = bool(value.requires_grad)
         key = self.mirrors.keep(self.mirrors.graphs, value) if graph and requires_grad else None
-        return ["X", name, shape, self.buffer(data), mirror, requires_grad, key]
+        return ["X", name, shape, self.buffer(data), mirror, requires_grad, key, strides]
 
     def _view(self, array):
         """A result that shares memory with a mirrored array: where it lies inside it."""
@@ -176,7 +176,7 @@ class StudentWriter(protocol.Writer):
         if mirror is None or base is array:
             return None
         offset = array.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-        dtype, shape, data = protocol.array_fields(array)
+        dtype, shape, data, _ = protocol.array_fields(array)
         return ["V", mirror, offset, shape, list(array.strides), dtype, self.buffer(data)]
 
     def other(self, value):

@@ -155,3 +155,18 @@ def test_the_reader_refuses_what_is_not_plain_data():
         protocol.Reader([]).read(deep)
     with pytest.raises(protocol.Unsupported):
         protocol.Writer().write(lambda: 1)
+
+
+def test_layouts_cross_as_they_are(remote):
+    fns = student(remote, "def flat_view(x):\n    return x.view(-1)\n"
+                          "def flags(a):\n    return (a.flags.c_contiguous, a.flags.f_contiguous)\n"
+                          "def transposed(x):\n    return x.t()\n")
+    permuted = torch.arange(6.0).reshape(2, 3).t()
+    with pytest.raises(RuntimeError):  # .view() of a permuted tensor fails in one process too
+        fns["flat_view"](permuted)
+    assert fns["flat_view"](torch.arange(6.0)).shape == (6,)
+    assert fns["flags"](np.arange(6.0).reshape(2, 3).T) == (False, True)
+    assert not fns["transposed"](torch.zeros(2, 3)).is_contiguous()
+    sliced = torch.arange(24.0).reshape(2, 3, 4)[:, :, :3]  # gaps between rows
+    with pytest.raises(RuntimeError):
+        fns["flat_view"](sliced)
