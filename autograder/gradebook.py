@@ -26,6 +26,7 @@ FIXED_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "stat
                  "submitted_at", "late_by", "raw_score", "penalty"]
 TAIL_COLUMNS = ["notes", "digest"]
 SCHEMA_LOCK = 0x6E626772  # PostgreSQL advisory lock id of the schema creation ("nbgr")
+RACE_ATTEMPTS = 3  # writes of one submission's grades while other commands insert the same rows
 TEXT_COLUMNS = ["student_id", "name", "status", "late_by", "notes"]  # may hold a student's text
 ABSENT = "no submission"
 
@@ -191,15 +192,20 @@ class Records:
             os.fsync(file.fileno())
 
     def _write_grades(self, student_id, points, penalty=0.0):
+        from nbgrader.api import InvalidEntry
         from sqlalchemy.exc import IntegrityError
 
-        try:
-            self._write_grades_once(student_id, points, penalty)
-        except IntegrityError:
-            # Another grade command on a shared database (PostgreSQL) added the same student
-            # between our lookup and our insert: it exists now, so the second try finds it.
-            self.gradebook.db.rollback()
-            self._write_grades_once(student_id, points, penalty)
+        # Another grade command on a shared database (PostgreSQL) may add the same student or
+        # submission between our lookup and our insert. nbgrader's add_* methods roll back and
+        # raise InvalidEntry; our own flush raises IntegrityError. Each clash means one more row
+        # exists, so a try per row we insert (student, submission) and one more is enough.
+        for attempt in range(RACE_ATTEMPTS):
+            try:
+                return self._write_grades_once(student_id, points, penalty)
+            except (IntegrityError, InvalidEntry):
+                self.gradebook.db.rollback()
+                if attempt == RACE_ATTEMPTS - 1:
+                    raise
 
     def _write_grades_once(self, student_id, points, penalty=0.0):
         from nbgrader.api import MissingEntry

@@ -8,6 +8,9 @@ from pathlib import Path
 import postgres
 import pytest
 
+from autograder import compose, gradebook, settings
+from autograder.outcome import Outcome
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "autograder", "grade"]
 
@@ -95,3 +98,37 @@ def test_two_commands_at_once_into_one_database(server, tmp_path):
     for assignment, (out, _) in runs.items():
         for student_id, score in expected(out, count).items():
             assert lines[(assignment, student_id)] == score
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission, harmless
+def test_rows_another_command_inserts_meanwhile(server, tmp_path, monkeypatch):
+    """The clashes behind two commands at once, forced: another writer adds the student between our
+    lookup and our insert, then the submission the same way; the grades still land, once."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url, name = server.database(), "00_architectures"
+    assignment = compose.load_assignment(name, ROOT / "solutions" / name / f"{name}.ipynb", settings.STUB)
+    records = gradebook.Records(tmp_path, assignment, url)
+    ours = records.gradebook
+    other = Gradebook(url)  # after ours made the tables: nbgrader's own creation takes no lock
+    clashes = []
+
+    def lookup_outrun_by(insert, real):
+        def lookup(book, *args):
+            if book is ours and insert not in clashes:
+                clashes.append(insert)
+                getattr(other, insert)(*args)
+                raise MissingEntry("another command inserts it meanwhile")
+            return real(book, *args)
+        return lookup
+
+    monkeypatch.setattr(Gradebook, "find_student", lookup_outrun_by("add_student", Gradebook.find_student))
+    monkeypatch.setattr(Gradebook, "find_submission",
+                        lookup_outrun_by("add_submission", Gradebook.find_submission))
+    points = {test.grade_id: test.points for test in assignment.tests}
+    records.record(Outcome("s0", {grade_id: (value, value, "") for grade_id, value in points.items()}), "d")
+    records.finish()
+    other.close()
+
+    assert clashes == ["add_student", "add_submission"]
+    assert book_scores(url, name) == {"s0": assignment.max_score}
