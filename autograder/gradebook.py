@@ -26,7 +26,6 @@ FIXED_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "stat
                  "submitted_at", "late_by", "raw_score", "penalty"]
 TAIL_COLUMNS = ["notes", "digest"]
 SCHEMA_LOCK = 0x6E626772  # PostgreSQL advisory lock id of the schema creation ("nbgr")
-RACE_ATTEMPTS = 3  # writes of one submission's grades while other commands insert the same rows
 TEXT_COLUMNS = ["student_id", "name", "status", "late_by", "notes"]  # may hold a student's text
 ABSENT = "no submission"
 
@@ -67,7 +66,8 @@ class Records:
     def _open_meanwhile(self, db_url):
         try:
             book = _open(db_url)
-            self._declare(book)
+            rows = 2 + len(self.assignment.tests) + len(self.assignment.names)  # assignment, notebook, cells
+            _despite_clashes(book, lambda: self._declare(book), rows)
             self._opened = book
         except Exception as error:  # noqa: BLE001 - raised where the gradebook is used
             self._opened = error
@@ -192,20 +192,7 @@ class Records:
             os.fsync(file.fileno())
 
     def _write_grades(self, student_id, points, penalty=0.0):
-        from nbgrader.api import InvalidEntry
-        from sqlalchemy.exc import IntegrityError
-
-        # Another grade command on a shared database (PostgreSQL) may add the same student or
-        # submission between our lookup and our insert. nbgrader's add_* methods roll back and
-        # raise InvalidEntry; our own flush raises IntegrityError. Each clash means one more row
-        # exists, so a try per row we insert (student, submission) and one more is enough.
-        for attempt in range(RACE_ATTEMPTS):
-            try:
-                return self._write_grades_once(student_id, points, penalty)
-            except (IntegrityError, InvalidEntry):
-                self.gradebook.db.rollback()
-                if attempt == RACE_ATTEMPTS - 1:
-                    raise
+        _despite_clashes(self.gradebook, lambda: self._write_grades_once(student_id, points, penalty), 2)
 
     def _write_grades_once(self, student_id, points, penalty=0.0):
         from nbgrader.api import MissingEntry
@@ -233,6 +220,26 @@ class Records:
             self._write_grades(row["student_id"], {test.grade_id: float(row[test.grade_id])
                                                    for test in self.assignment.tests}, float(row["penalty"] or 0))
         self.gradebook.close()
+
+
+def _despite_clashes(book, write, inserts):
+    """``write()``, tried again when another grade command on a shared database (PostgreSQL)
+    inserted one of the same rows between nbgrader's lookup and its insert.
+
+    nbgrader's add_* methods roll back and raise InvalidEntry; a flush of ours raises
+    IntegrityError. Each clash means one more of the ``inserts`` rows exists, so that many
+    tries and one more are enough.
+    """
+    from nbgrader.api import InvalidEntry
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(inserts + 1):
+        try:
+            return write()
+        except (IntegrityError, InvalidEntry):
+            book.db.rollback()
+            if attempt == inserts:
+                raise
 
 
 def preload():

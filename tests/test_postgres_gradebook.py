@@ -102,33 +102,32 @@ def test_two_commands_at_once_into_one_database(server, tmp_path):
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission, harmless
 def test_rows_another_command_inserts_meanwhile(server, tmp_path, monkeypatch):
-    """The clashes behind two commands at once, forced: another writer adds the student between our
-    lookup and our insert, then the submission the same way; the grades still land, once."""
+    """The clashes behind two commands at once, forced: another writer adds the assignment, the
+    student and the submission each between our lookup and our insert; the grades still land."""
     from nbgrader.api import Gradebook, MissingEntry
 
     url, name = server.database(), "00_architectures"
-    assignment = compose.load_assignment(name, ROOT / "solutions" / name / f"{name}.ipynb", settings.STUB)
-    records = gradebook.Records(tmp_path, assignment, url)
-    ours = records.gradebook
-    other = Gradebook(url)  # after ours made the tables: nbgrader's own creation takes no lock
+    other = Gradebook(url)  # first: nbgrader's own creation of the tables takes no lock
     clashes = []
 
     def lookup_outrun_by(insert, real):
         def lookup(book, *args):
-            if book is ours and insert not in clashes:
+            if book is not other and insert not in clashes:
                 clashes.append(insert)
                 getattr(other, insert)(*args)
                 raise MissingEntry("another command inserts it meanwhile")
             return real(book, *args)
         return lookup
 
-    monkeypatch.setattr(Gradebook, "find_student", lookup_outrun_by("add_student", Gradebook.find_student))
-    monkeypatch.setattr(Gradebook, "find_submission",
-                        lookup_outrun_by("add_submission", Gradebook.find_submission))
+    for lookup, insert in [("find_assignment", "add_assignment"), ("find_student", "add_student"),
+                           ("find_submission", "add_submission")]:
+        monkeypatch.setattr(Gradebook, lookup, lookup_outrun_by(insert, getattr(Gradebook, lookup)))
+    assignment = compose.load_assignment(name, ROOT / "solutions" / name / f"{name}.ipynb", settings.STUB)
+    records = gradebook.Records(tmp_path, assignment, url)
     points = {test.grade_id: test.points for test in assignment.tests}
     records.record(Outcome("s0", {grade_id: (value, value, "") for grade_id, value in points.items()}), "d")
     records.finish()
     other.close()
 
-    assert clashes == ["add_student", "add_submission"]
+    assert clashes == ["add_assignment", "add_student", "add_submission"]
     assert book_scores(url, name) == {"s0": assignment.max_score}
