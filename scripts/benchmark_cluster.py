@@ -10,7 +10,6 @@ time is printed apart.
 """
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -20,26 +19,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the loopback cluster the tests use
+sys.path.insert(0, str(ROOT / "tests"))  # the loopback cluster and the notebooks the tests use
 
-import local_cluster  # noqa: E402 - found on the path set just above
+import answered  # noqa: E402 - found on the path set just above
+import local_cluster  # noqa: E402
 
 ASSIGNMENT = "05_gradient_descent"
 WRONG = "def gd_step(w, grad, lr):\n    return w + lr * grad\n"
 
 
-def _notebook(kind, cells=None):
-    data = json.loads((ROOT / kind / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8"))
-    for cell in data["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if cells and grade_id in cells:
-            cell["source"] = cells[grade_id]
-    return json.dumps(data, ensure_ascii=False)
-
-
 def write_class(folder, count):
     """Solutions, untouched exercises and a wrong answer, in turn."""
-    texts = [_notebook("solutions"), _notebook("exercises"), _notebook("solutions", {"gd_step": WRONG})]
+    texts = [answered.notebook(ASSIGNMENT), answered.notebook(ASSIGNMENT, kind="exercises"),
+             answered.notebook(ASSIGNMENT, {"gd_step": WRONG})]
     for index in range(count):
         (folder / f"s{index:03d}").mkdir(parents=True)
         (folder / f"s{index:03d}" / f"{ASSIGNMENT}.ipynb").write_text(texts[index % 3], encoding="utf-8")

@@ -1,7 +1,6 @@
 """The `grade` command as an instructor runs it: exit codes, input layouts, resuming, regrading."""
 
 import csv
-import json
 import signal
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import answered
 import psutil
 import pytest
 
@@ -29,14 +29,6 @@ def grade(*args, timeout=600):
 def rows_of(out):
     with (out / "grades.csv").open(newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
-
-
-def variant(grade_id, source):
-    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
-            cell["source"] = source
-    return json.dumps(notebook, ensure_ascii=False)
 
 
 def test_help_describes_the_formats():
@@ -72,7 +64,8 @@ def test_lms_zip_and_nbgrader_tree(tmp_path):
 
     tree = tmp_path / "course" / "submitted" / "kim" / ASSIGNMENT
     tree.mkdir(parents=True)
-    (tree / f"{ASSIGNMENT}.ipynb").write_text(variant("mse", "def mse(a, b):\n    return 0.0\n"), encoding="utf-8")
+    wrong = answered.notebook(ASSIGNMENT, {"mse": "def mse(a, b):\n    return 0.0\n"})
+    (tree / f"{ASSIGNMENT}.ipynb").write_text(wrong, encoding="utf-8")
     result = grade(ASSIGNMENT, tmp_path / "course", "--out", tmp_path / "tree_out")
     assert result.returncode == 0, result.stderr
     (kim,) = rows_of(tmp_path / "tree_out")
@@ -108,7 +101,7 @@ def test_interrupt_crash_resume_force(tmp_path):
     wrong = "def gd_step(w, grad, lr):\n    return w + lr * grad\n"
     for index in range(5):
         (submissions / f"s{index}").mkdir(parents=True)
-        text = SOURCE.read_text(encoding="utf-8") if index % 2 else variant("gd_step", wrong)
+        text = SOURCE.read_text(encoding="utf-8") if index % 2 else answered.notebook(ASSIGNMENT, {"gd_step": wrong})
         (submissions / f"s{index}" / f"{ASSIGNMENT}.ipynb").write_text(text, encoding="utf-8")
     command = [*COMMAND, ASSIGNMENT, str(submissions), "--out", str(out), "--workers", "1"]
 

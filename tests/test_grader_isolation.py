@@ -5,11 +5,11 @@ a clear message and exit code 2 before anything is graded.
 """
 
 import csv
-import json
 import subprocess
 import sys
 from pathlib import Path
 
+import answered
 import pytest
 
 from autograder import assignments, cgroups, grade, settings
@@ -18,14 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_gradient_descent"
 SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 COMMAND = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT]
-
-
-def with_cell(grade_id, source):
-    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
-            cell["source"] = source
-    return json.dumps(notebook, ensure_ascii=False)
 
 
 def write_class(folder, students):
@@ -45,7 +37,7 @@ needs_cgroups = pytest.mark.skipif(not cgroups.available(), reason="control grou
 
 @pytest.mark.slow
 def test_two_graders_at_once_do_not_touch_each_others_sandboxes(tmp_path):
-    wrong = with_cell("gd_step", "def gd_step(w, grad, lr):\n    return w + lr * grad\n")
+    wrong = answered.notebook(ASSIGNMENT, {"gd_step": "def gd_step(w, grad, lr):\n    return w + lr * grad\n"})
     folder = write_class(tmp_path / "subs", {"a": SOURCE.read_text(encoding="utf-8"), "b": wrong,
                                              "c": SOURCE.read_text(encoding="utf-8")})
     runs = [subprocess.Popen([*COMMAND, str(folder), "--out", str(tmp_path / f"out{n}"), "--workers", "2"],
@@ -62,12 +54,12 @@ def test_two_graders_at_once_do_not_touch_each_others_sandboxes(tmp_path):
 @pytest.mark.slow
 @needs_cgroups
 def test_a_cpu_hog_does_not_starve_its_neighbour(tmp_path):
-    hog = with_cell("gd_step", "import os\n"
-                               "for _ in range(12):\n"
-                               "    if os.fork() == 0:\n"
-                               "        while True:\n"
-                               "            pass\n"
-                               "def gd_step(w, grad, lr):\n    return w - lr * grad\n")
+    hog = answered.notebook(ASSIGNMENT, {"gd_step": "import os\n"
+                                                    "for _ in range(12):\n"
+                                                    "    if os.fork() == 0:\n"
+                                                    "        while True:\n"
+                                                    "            pass\n"
+                                                    "def gd_step(w, grad, lr):\n    return w - lr * grad\n"})
     folder = write_class(tmp_path / "subs", {"hog": hog, "neighbour": SOURCE.read_text(encoding="utf-8")})
     result = subprocess.run([*COMMAND, str(folder), "--out", str(tmp_path / "out"), "--workers", "2",
                              "--timeout", "10"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
@@ -79,18 +71,18 @@ def test_a_cpu_hog_does_not_starve_its_neighbour(tmp_path):
 @pytest.mark.slow
 @needs_cgroups
 def test_memory_shared_after_fork_is_counted_once(tmp_path):
-    forks = with_cell("gd_step", "import os, time\nimport numpy as np\n"
-                                 "hoard = np.ones(300 * 2**20 // 8)\n"
-                                 "children = []\n"
-                                 "for _ in range(3):\n"
-                                 "    pid = os.fork()\n"
-                                 "    if pid == 0:\n"
-                                 "        time.sleep(2)\n"
-                                 "        os._exit(0)\n"
-                                 "    children.append(pid)\n"
-                                 "for pid in children:\n"
-                                 "    os.waitpid(pid, 0)\n"
-                                 "def gd_step(w, grad, lr):\n    return w - lr * grad\n")
+    forks = answered.notebook(ASSIGNMENT, {"gd_step": "import os, time\nimport numpy as np\n"
+                                                      "hoard = np.ones(300 * 2**20 // 8)\n"
+                                                      "children = []\n"
+                                                      "for _ in range(3):\n"
+                                                      "    pid = os.fork()\n"
+                                                      "    if pid == 0:\n"
+                                                      "        time.sleep(2)\n"
+                                                      "        os._exit(0)\n"
+                                                      "    children.append(pid)\n"
+                                                      "for pid in children:\n"
+                                                      "    os.waitpid(pid, 0)\n"
+                                                      "def gd_step(w, grad, lr):\n    return w - lr * grad\n"})
     folder = write_class(tmp_path / "subs", {"forks": forks})
     result = subprocess.run([*COMMAND, str(folder), "--out", str(tmp_path / "out"), "--memory-mb", "700"],
                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
@@ -101,9 +93,9 @@ def test_memory_shared_after_fork_is_counted_once(tmp_path):
 
 @pytest.mark.slow
 def test_regrading_repeats_string_hashing(tmp_path):
-    hashed = with_cell("gd_step", "def gd_step(w, grad, lr):\n"
-                                  "    if hash('a salt') % 2:\n        return w - lr * grad\n"
-                                  "    return w + lr * grad\n")
+    hashed = answered.notebook(ASSIGNMENT, {"gd_step": "def gd_step(w, grad, lr):\n"
+                                                       "    if hash('a salt') % 2:\n        return w - lr * grad\n"
+                                                       "    return w + lr * grad\n"})
     folder = write_class(tmp_path / "subs", {"hashed": hashed})
     scores = set()
     for _ in range(2):
