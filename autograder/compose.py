@@ -18,6 +18,9 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # threads parse at once (gh-106905); the grader's workers are threads.
 _PARSE_LOCK = threading.Lock()
 MAX_NOTEBOOK_BYTES = 64 * 2**20
+# Parsed JSON takes up to some 60 bytes a value ("[]," is an empty list): the grader's own memory
+# for one file stays near 100 MiB. Commas, brackets and braces count values from above.
+MAX_NOTEBOOK_VALUES = 2 * 10**6
 
 
 class MalformedAssignment(ValueError):
@@ -34,6 +37,7 @@ class Cell:
     source: str
     grade_id: str = ""
     points: float = 0.0
+    hidden: list = field(default_factory=list)  # a test's lines (1-based) between the hidden markers
 
 
 @dataclass
@@ -83,9 +87,17 @@ def nbgrader_meta(cell):
     return meta if isinstance(meta, dict) else {}
 
 
-def strip_hidden_markers(source):
-    """Keep the hidden tests' code, drop only the marker lines."""
-    return "".join(line for line in source.splitlines(keepends=True) if line.strip() not in HIDDEN_MARKERS)
+def split_hidden(source):
+    """A test's code without the marker lines, and the numbers (1-based) of its hidden lines."""
+    lines, hidden, inside = [], [], False
+    for line in source.splitlines(keepends=True):
+        if line.strip() in HIDDEN_MARKERS:
+            inside = line.strip() == HIDDEN_MARKERS[0]
+            continue
+        lines.append(line)
+        if inside:
+            hidden.append(len(lines))
+    return "".join(lines), hidden
 
 
 def _parse(source):
@@ -159,7 +171,8 @@ def _load_assignment(name, notebook, stub):
             stubs[grade_id] = _stub_source(source, stub)
             cells.append(Cell("solution", "", grade_id))
         elif meta.get("grade"):
-            cells.append(Cell("test", strip_hidden_markers(source), meta["grade_id"], float(meta.get("points", 0))))
+            code, hidden = split_hidden(source)
+            cells.append(Cell("test", code, meta["grade_id"], float(meta.get("points", 0)), hidden))
         elif not seen_solution:
             cells.append(Cell("setup", source))
         # Other code cells after the first answer are demonstrations: tests may not rely on them.
@@ -194,6 +207,9 @@ def parse_notebook(data):
         raise InvalidNotebook("пустой файл")
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise InvalidNotebook(f"файл больше {MAX_NOTEBOOK_BYTES // 2**20} МБ")
+    if data.count(b",") + data.count(b"[") + data.count(b"{") > MAX_NOTEBOOK_VALUES:
+        raise InvalidNotebook("в файле слишком много элементов: очистите выводы ячеек "
+                              "(Kernel → Restart Kernel and Clear Outputs) и сохраните тетрадь снова")
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -162,8 +162,10 @@ class TrustedReader(protocol.Reader):
                 and all(type(s) is int for s in strides)):
             flat = base.reshape(-1)
             itemsize = base.dtype.itemsize
-            reach = [offset] + [offset + (n - 1) * s for n, s in zip(copy.shape, strides) if n]
-            if offset % itemsize == 0 and all(0 <= r < max(base.nbytes, 1) for r in reach) or not copy.size:
+            # The bytes the view would span, all axes together: they must lie inside the original.
+            low = offset + sum((n - 1) * s for n, s in zip(copy.shape, strides) if s < 0)
+            high = offset + sum((n - 1) * s for n, s in zip(copy.shape, strides) if s > 0) + itemsize
+            if offset % itemsize == 0 and 0 <= low and high <= base.nbytes or not copy.size:
                 start = flat[offset // itemsize:] if copy.size else flat[:0]
                 view = np.lib.stride_tricks.as_strided(start, shape=copy.shape, strides=strides, writeable=True)
                 if np.array_equal(view, copy, equal_nan=copy.dtype.kind in "fc"):
@@ -245,8 +247,10 @@ class Remote:
         if original is None or original is new:
             return
         if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
+            if new.dtype != original.dtype:  # in one process only a reinterpreting view could do this
+                raise protocol.ProtocolError("массив теста сменил тип элементов")
             if original.shape == new.shape and original.flags.writeable:
-                np.copyto(original, new, casting="unsafe")
+                np.copyto(original, new)
         elif isinstance(original, tensor_type) and isinstance(new, tensor_type):
             if original.shape == new.shape:
                 with sys.modules["torch"].no_grad():
@@ -359,6 +363,10 @@ class RemoteObject:
                                                                  **fields)
 
     def __getattr__(self, name):
+        if name.startswith("_"):
+            # Libraries probe objects for protocols by name (NumPy's __array_interface__ would let
+            # the student's answer point an array at any memory of this process): none is offered.
+            raise AttributeError(name)
         return self._ask("getattr", name=name)  # a method comes back as an object of its own
 
     def __setattr__(self, name, value):
@@ -380,7 +388,7 @@ class RemoteObject:
         return iter(self._ask("items"))
 
     def __repr__(self):
-        return self._ask("repr")[: settings.MESSAGE_CHARS]
+        return sanitized(str(self._ask("repr"))[: settings.MESSAGE_CHARS])
 
 
 class RemoteName:
@@ -395,3 +403,8 @@ class RemoteName:
 
     def __repr__(self):
         return f"<{self.name} из решения студента>"
+
+
+def sanitized(text):
+    """Text of the student's choosing, fit for a terminal, a CSV and a page: no control characters."""
+    return "".join(char if char.isprintable() else "?" for char in text)

@@ -193,8 +193,8 @@ def _error_reply(error):
 
 
 class Server:
-    def __init__(self, namespace, shell, solutions):
-        self.namespace, self.shell, self.solutions = namespace, shell, solutions
+    def __init__(self, namespace, shell, solutions, helpers):
+        self.namespace, self.shell, self.solutions, self.helpers = namespace, shell, solutions, helpers
         self.mirrors = Mirrors()
 
     def serve(self, request_fd, reply_fd):
@@ -250,9 +250,10 @@ class Server:
         if op == "describe":
             return {"v": {name: self.describe(name) for name in fields["names"]}}
         if op == "call":
-            if fields["name"] not in self.namespace:
+            target = self.helpers.get(fields["name"]) or self.namespace.get(fields["name"])
+            if target is None:
                 raise NameError(f"name {fields['name']!r} is not defined", name=fields["name"])
-            return {"v": self.namespace[fields["name"]](*fields["args"], **fields["kwargs"])}
+            return {"v": target(*fields["args"], **fields["kwargs"])}
         if op == "backward":
             return {"v": self.backward(fields)}
         target = handles[fields["handle"]]
@@ -293,6 +294,32 @@ class Server:
         return [found.get(id(t)) if t is not None else None for t in inputs]
 
 
+def instructor_helpers(namespace):
+    """The setup's helpers marked ``on_student_side``, as they are before any student code runs.
+
+    The student's cells run in the namespace the setup ran in, and may rebind any of its names
+    (a helper, ``graded``, another setup function). The tests call these copies instead: their
+    globals are a snapshot of the setup's names, where ``graded`` finds the student's objects
+    in the live namespace. This only raises the bar: nothing in this process is out of the
+    student's reach, so a helper returns observations that the tests judge, never a verdict.
+    """
+    import types
+
+    from dlcourse import checks
+
+    def graded(name):
+        return checks.graded(name, namespace)
+
+    snapshot = {name: graded if value is checks.graded else value for name, value in namespace.items()}
+    helpers = {}
+    for name, value in namespace.items():
+        if isinstance(value, types.FunctionType) and getattr(value, "__student_side__", False) is True:
+            helpers[name] = snapshot[name] = types.FunctionType(value.__code__, snapshot, value.__name__,
+                                                                value.__defaults__, value.__closure__)
+            helpers[name].__kwdefaults__ = value.__kwdefaults__ and dict(value.__kwdefaults__)
+    return helpers
+
+
 def make_shell(namespace):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
@@ -318,6 +345,7 @@ def main():
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     for source in job["setup"]:
         exec(compile(source, "<setup>", "exec"), namespace)  # noqa: S102 - the instructor's setup cells
+    helpers = instructor_helpers(namespace)
     shell = make_shell(namespace)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         for warm_up in ("1", "raise ValueError('warm-up')", "1 +", "def _warm_up():\n    pass"):
@@ -330,7 +358,7 @@ def main():
     sandboxed.drop_privileges(job.get("uid"))
     sandboxed.limit_resources(job)
     sandboxed.seed(job["seed"])
-    Server(shell.user_ns, shell, job["solutions"]).serve(request_fd, reply_fd)
+    Server(shell.user_ns, shell, job["solutions"], helpers).serve(request_fd, reply_fd)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # no atexit handlers or finalizers of student objects

@@ -17,8 +17,10 @@ import sys
 import traceback
 
 from autograder import protocol, proxies, sandboxed, settings
+from dlcourse.checks import CheckFailed
 
 HIDDEN_TEXT = "текст исключения не показывается: он мог бы раскрыть входные данные скрытых тестов"
+HIDDEN_VALUES = "скрытый тест: ожидаемое значение и полученный ответ не показываются"
 
 
 class Events:
@@ -33,7 +35,11 @@ class Events:
 
 
 def describe(error, show_student_text, where="test"):
-    """The feedback's message for an exception: the instructor's words, or what the student's code raised."""
+    """The feedback's message for an exception: the instructor's words, or what the student's code raised.
+
+    ``where`` is "solution" (an answer cell), "test" or "hidden" (a line of a test between the
+    hidden markers): there a failed check says what was checked, never what was expected.
+    """
     try:
         return _text(error, show_student_text, where)[: settings.MESSAGE_CHARS]
     except Exception:  # noqa: BLE001 - a message must never break the verdict
@@ -47,14 +53,20 @@ def _text(error, show_student_text, where):
             return "функция не реализована (NotImplementedError): замените заглушку своим кодом"
         if kind == "MemoryError":
             return "превышен лимит памяти (MemoryError)"
-        if kind == "Unsupported":  # the result itself cannot be sent: our own message says which type
-            return f"результат нельзя передать на проверку: {sanitized(str(error))}"
+        if kind == "Unsupported":
+            # The result cannot be sent. The message names its type, but a student's exception
+            # may carry that name too, with hidden inputs for a text: shown only with the others.
+            text = f": {proxies.sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]}" if show_student_text else ""
+            return f"результат нельзя передать на проверку: такие значения не передаются между процессами{text}"
         head = ("ячейка решения упала с исключением" if where == "solution"
-                else "тест вызвал ваш код, и он упал с исключением") + f" {sanitized(kind)}"
+                else "тест вызвал ваш код, и он упал с исключением") + f" {proxies.sanitized(kind)}"
         if show_student_text or where == "solution":
-            text = sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]
+            text = proxies.sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]
             return f"{head}: {text}" if text else head
         return f"{head} ({HIDDEN_TEXT})"
+    if where == "hidden" and isinstance(error, AssertionError):
+        what = error.what if isinstance(error, CheckFailed) else "проверка не пройдена"
+        return f"{what} ({HIDDEN_VALUES})"
     if type(error) is NameError and getattr(error, "name", None):
         return f"имя {error.name} не определено: ячейка решения удалена, переименована или упала с ошибкой"
     if isinstance(error, protocol.Unsupported):
@@ -63,10 +75,6 @@ def _text(error, show_student_text, where):
     if not isinstance(error, AssertionError):
         text = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return text
-
-
-def sanitized(text):
-    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 def bind_graded_names(remote, namespace, names):
@@ -124,14 +132,26 @@ def _answer(remote, index, show_student_text):
 
 
 def _test(cell, namespace, show_student_text):
+    filename = f"<{cell['grade_id']}>"
     try:
-        exec(compile(cell["source"], f"<{cell['grade_id']}>", "exec"), namespace)  # noqa: S102 - the instructor's test
+        exec(compile(cell["source"], filename, "exec"), namespace)  # noqa: S102 - the instructor's test
     except proxies.StudentGone:
         raise
     except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
-        return {"ok": False, "msg": describe(error, show_student_text),
+        where = "hidden" if _failed_at(error, filename) in cell["hidden"] else "test"
+        return {"ok": False, "msg": describe(error, show_student_text, where),
                 "memory": isinstance(error, MemoryError) or getattr(error, "student_type", "") == "MemoryError"}
     return {"ok": True, "msg": ""}
+
+
+def _failed_at(error, filename):
+    """The line of the test cell that the failure came through (a setup helper's is the line that called it)."""
+    line, frame = None, error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == filename:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def main():

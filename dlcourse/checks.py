@@ -4,6 +4,11 @@ Each failure says what was checked, what was expected, what came and, for number
 largest difference, so that a student learns where and by how much the answer is off.
 The helpers raise ``AssertionError`` themselves instead of using ``assert``, which
 ``python -O`` would strip.
+
+A failure is a ``CheckFailed``: its ``what`` (the test's own words) and its ``details`` (the
+values) are kept apart, because the course's grader shows only ``what`` when a hidden test
+fails: the expected value of a hidden test never reaches a student. So ``what`` names the case
+and never holds an expected value.
 """
 
 import sys
@@ -16,13 +21,13 @@ _SHOWN = 6  # array elements shown in a message
 def _as_array(value, what):
     # NumPy would quietly turn None (a forgotten return) into nan.
     if value is None or (isinstance(value, (list, tuple)) and any(v is None for v in value)):
-        fail(f"{what}: ожидалось число или массив чисел, получено {_describe(value)}")
+        _mismatch(what, f"ожидалось число или массив чисел, получено {_describe(value)}")
     try:
         if hasattr(value, "detach"):  # a torch tensor; double() first, NumPy has no bfloat16
             value = value.detach().cpu().double().numpy()
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError, RuntimeError):
-        fail(f"{what}: ожидалось число или массив чисел, получено {_describe(value)}")
+        _mismatch(what, f"ожидалось число или массив чисел, получено {_describe(value)}")
     return array
 
 
@@ -41,9 +46,21 @@ def _short(array):
     return f"[{body}]" if np.ndim(array) else body
 
 
+class CheckFailed(AssertionError):
+    """A failed check: ``what`` was checked (shown even for hidden tests), ``details`` how it differed."""
+
+    def __init__(self, what, details=""):
+        super().__init__(f"{what}: {details}" if details else what)
+        self.what, self.details = what, details
+
+
 def fail(message):
-    """Fail a test with ``message``."""
-    raise AssertionError(message)
+    """Fail a test with ``message`` (the test's own words, shown even for a hidden test)."""
+    raise CheckFailed(message)
+
+
+def _mismatch(what, details):
+    raise CheckFailed(what, details)
 
 
 def check(condition, message):
@@ -57,9 +74,9 @@ def assert_close(actual, expected, what, *, rtol=1e-6, atol=1e-9):
     got = _as_array(actual, what)
     want = _as_array(expected, what)
     if got.shape != want.shape:
-        fail(f"{what}: форма {got.shape}, ожидалась {want.shape}")
+        _mismatch(what, f"форма {got.shape}, ожидалась {want.shape}")
     if not np.all(np.isfinite(got) | ~np.isfinite(want)):
-        fail(f"{what}: получено {_short(got)} — есть nan или inf, ожидалось {_short(want)}")
+        _mismatch(what, f"получено {_short(got)} — есть nan или inf, ожидалось {_short(want)}")
     close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         # Only the elements that fail count; a number where nan was expected is infinitely off.
@@ -68,10 +85,8 @@ def assert_close(actual, expected, what, *, rtol=1e-6, atol=1e-9):
         diff[np.isnan(diff)] = np.inf
         worst = np.unravel_index(np.argmax(diff), diff.shape)
         where = f" (элемент {tuple(int(i) for i in worst)})" if diff.ndim else ""
-        fail(
-            f"{what}: ожидалось {_short(want)}, получено {_short(got)}, "
-            f"наибольшая разница {diff[worst]:.3g}{where}"
-        )
+        _mismatch(what, f"ожидалось {_short(want)}, получено {_short(got)}, "
+                        f"наибольшая разница {diff[worst]:.3g}{where}")
 
 
 def assert_equal(actual, expected, what):
@@ -79,12 +94,12 @@ def assert_equal(actual, expected, what):
     try:
         got = np.asarray(actual)
     except ValueError:  # a ragged list, e.g. chunks of different lengths
-        fail(f"{what}: ожидалось {_short(np.asarray(expected))}, получено {_describe(actual)}")
+        _mismatch(what, f"ожидалось {_short(np.asarray(expected))}, получено {_describe(actual)}")
     want = np.asarray(expected)
     if got.shape != want.shape:
-        fail(f"{what}: форма {got.shape}, ожидалась {want.shape}")
+        _mismatch(what, f"форма {got.shape}, ожидалась {want.shape}")
     if not np.array_equal(got, want):
-        fail(f"{what}: ожидалось {_short(want)}, получено {_short(got)}")
+        _mismatch(what, f"ожидалось {_short(want)}, получено {_short(got)}")
 
 
 def assert_type(value, types, what):
@@ -92,7 +107,7 @@ def assert_type(value, types, what):
     types = types if isinstance(types, tuple) else (types,)
     if isinstance(value, bool) or not isinstance(value, types):
         names = " или ".join(t.__name__ for t in types)
-        fail(f"{what}: ожидался тип {names}, получено {_describe(value)}")
+        _mismatch(what, f"ожидался тип {names}, получено {_describe(value)}")
 
 
 def assert_raises(exception, function, *args, what, **kwargs):
@@ -102,8 +117,8 @@ def assert_raises(exception, function, *args, what, **kwargs):
     except exception:
         return
     except Exception as error:  # noqa: BLE001 - any other error is the student's answer
-        fail(f"{what}: ожидалось исключение {exception.__name__}, возникло {type(error).__name__}: {error}")
-    fail(f"{what}: ожидалось исключение {exception.__name__}, но функция завершилась без ошибки")
+        _mismatch(what, f"ожидалось исключение {exception.__name__}, возникло {type(error).__name__}: {error}")
+    _mismatch(what, f"ожидалось исключение {exception.__name__}, но функция завершилась без ошибки")
 
 
 def on_student_side(function):
@@ -120,15 +135,15 @@ def on_student_side(function):
     return function
 
 
-def graded(name):
+def graded(name, namespace=None):
     """The student's graded function or class called ``name``, for a helper marked ``on_student_side``.
 
     Setup helpers are defined in the setup cell; the course's grader runs that cell in a namespace
     of its own, so a helper cannot name the student's class directly. The student's cells run in
     the notebook's ``__main__`` (Jupyter, stock nbgrader and the grader alike), and so does the
-    marked helper under the grader of separate processes.
+    marked helper under the grader of separate processes, which names that ``namespace`` itself.
     """
-    main = sys.modules.get("__main__")
-    if name not in vars(main):
+    namespace = vars(sys.modules.get("__main__")) if namespace is None else namespace
+    if name not in namespace:
         fail(f"имя {name} не определено: ячейка решения удалена, переименована или упала с ошибкой")
-    return vars(main)[name]
+    return namespace[name]

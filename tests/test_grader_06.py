@@ -6,11 +6,11 @@ process, so none of it turns a wrong optimizer into points.
 """
 
 import csv
-import json
 import subprocess
 import sys
 from pathlib import Path
 
+import answered
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +31,40 @@ class MomentumSGD(torch.optim.Optimizer):
                     p.sub_(group["lr"] * p.grad)  # no momentum at all
         return loss
 '''
+# SGD that ignores a schedule's later opt.lr, and a rebinding of the names the student-side
+# helper uses (graded, the helper itself) so that the hidden tests would step a correct class.
+BUGGY_SGD_SWAPPING_GRADED = '''
+class SGD:
+    def __init__(self, lr):
+        self.lr = self._lr0 = lr
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            p -= self._lr0 * g
+
+
+class _Reference:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+
+
+_graded = graded
+
+
+def graded(name):
+    return _Reference if name == "SGD" else _graded(name)
+
+
+_run_optimizer = run_optimizer
+
+
+def run_optimizer(class_name, *args):
+    return _run_optimizer("_Reference" if class_name == "SGD" else class_name, *args)
+'''
 CASES = {
     "perfect": ({}, 13),
     "patches_the_reference": ({"torch_momentum": WRONG_MOMENTUM_SGD + "torch.optim.SGD = MomentumSGD\n"}, None),
@@ -41,16 +75,8 @@ CASES = {
                              + "def run_momentum_sgd(*args, **kwargs):\n"
                                "    return {'is_optimizer': True, 'params': [], 'frozen': [], 'returned_none': [True],"
                                " 'returned_closure_result': [True], 'losses': []}\n"}, None),
+    "swaps_what_the_helper_steps": ({"sgd": BUGGY_SGD_SWAPPING_GRADED}, "test_sgd"),
 }
-
-
-def _notebook(replacements):
-    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if grade_id in replacements:
-            cell["source"] = replacements[grade_id]
-    return json.dumps(notebook, ensure_ascii=False)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +84,8 @@ def rows(tmp_path_factory):
     base = tmp_path_factory.mktemp("grader06")
     for student_id, (replacements, _) in CASES.items():
         (base / "subs" / student_id).mkdir(parents=True)
-        (base / "subs" / student_id / f"{ASSIGNMENT}.ipynb").write_text(_notebook(replacements), encoding="utf-8")
+        text = answered.notebook(ASSIGNMENT, replacements)
+        (base / "subs" / student_id / f"{ASSIGNMENT}.ipynb").write_text(text, encoding="utf-8")
     (base / "subs" / "untouched").mkdir()
     (base / "subs" / "untouched" / f"{ASSIGNMENT}.ipynb").write_bytes(EXERCISE.read_bytes())
     result = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, str(base / "subs"), "--out",
@@ -77,7 +104,11 @@ def test_each_06_submission_gets_its_score(rows, student_id):
         assert row["score"] == "0", row
         return
     expected = CASES[student_id][1]
-    if expected is not None:
+    if isinstance(expected, str):  # that test fails, every other keeps its points
+        assert float(row[expected]) == 0, row
+        points = {test: float(value) for test, value in rows["perfect"].items() if test.startswith("test_")}
+        assert float(row["score"]) == float(row["max_score"]) - points[expected], row
+    elif expected is not None:
         assert float(row["score"]) == expected and row["status"] == "ok", row
     else:  # a wrong torch optimizer: every other task is the instructor's solution and keeps its points
         assert float(row["test_torch_momentum"]) == 0, row

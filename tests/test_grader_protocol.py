@@ -19,7 +19,7 @@ def remote():
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
     namespace = {}
-    server = student_side.Server(namespace, None, {})
+    server = student_side.Server(namespace, None, {}, {})
     thread = threading.Thread(target=server.serve, args=(request_r, reply_w), daemon=True)
     thread.start()
     channel = proxies.Remote(reply_r, request_w)
@@ -139,6 +139,41 @@ def test_objects_stay_in_the_students_process(remote):
     assert isinstance(box, proxies.RemoteObject) and box.lr == 0.1
     box.lr = 2.0  # a hyperparameter changed between calls
     assert box.scaled(3) == 6.0
+
+
+def test_a_students_object_offers_the_tests_no_protocols(remote):
+    fns = student(remote, "class Pointer:\n"
+                          "    __array_interface__ = {'shape': (4,), 'typestr': '<f8', 'data': (8, True),"
+                          " 'version': 3}\n"
+                          "    def __repr__(self):\n        return '\\x1b[2J\\u202eclear'\n")
+    pointer = fns["Pointer"]()
+    with pytest.raises(AttributeError):
+        pointer.__array_interface__  # noqa: B018 - the lookup NumPy makes
+    try:
+        as_array = np.asarray(pointer)
+    except Exception:  # noqa: BLE001 - refusing is as good: only an array over this process's memory is not
+        as_array = None
+    assert as_array is None or as_array.dtype == object
+    assert repr(pointer).isprintable()
+
+
+def test_an_argument_reinterpreted_in_place_breaks_the_protocol(remote):
+    fns = student(remote, "def reinterpret(y):\n    y.dtype = 'S8'\n    y[0] = b'LEAKED'\n")
+    with pytest.raises(proxies.StudentGone) as gone:
+        fns["reinterpret"](np.zeros(3))
+    assert gone.value.protocol_broken
+
+
+def test_a_view_reaching_past_its_original_is_a_copy():
+    remote = proxies.Remote(-1, -1)
+    base = np.zeros(16)[:8]  # what lies past its end is known, so a view there would be taken
+    mirror, _ = remote.mirrors.id_of(base)
+    reader = proxies.TrustedReader([np.zeros((2, 2)).tobytes()], remote)
+    # Each axis alone stays inside the 64 bytes of the original; both together end at byte 80.
+    view = reader.read_view(0, mirror, 0, [2, 2], [40, 32], "<f8", 0)
+    assert not np.shares_memory(view, base)
+    inside = reader.read_view(0, mirror, 8, [2, 2], [32, 8], "<f8", 0)
+    assert np.shares_memory(inside, base)
 
 
 def test_the_reader_refuses_what_is_not_plain_data():

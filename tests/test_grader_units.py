@@ -181,6 +181,26 @@ def test_lms_zip(tmp_path):
         submissions.discover(tmp_path / "missing")
 
 
+def test_a_hidden_test_says_what_failed_but_never_what_was_expected():
+    def test(grade_id, visible, hidden):
+        code, lines = compose.split_hidden(f"{visible}### BEGIN HIDDEN TESTS\n{hidden}### END HIDDEN TESTS\n")
+        return compose.Cell("test", code, grade_id, 1, lines)
+
+    cells = [compose.Cell("setup", "from dlcourse.checks import assert_close\n"),
+             compose.Cell("solution", "def f(x):\n    return 2 * x\n", "f"),
+             test("test_checked", "assert_close(f(1.0), 2.0, 'f(1.0)')\n", "assert_close(f(5.0), 31.5, 'f(5.0)')\n"),
+             test("test_plain", "", "assert f(5.0) == 31.5, 'ожидалось 31.5'\n"),
+             test("test_visible", "assert_close(f(3.0), 7.25, 'f(3.0)')\n", "")]
+    assignment = compose.Assignment("fixture", cells, {"f": {"f"}}, {"f": settings.STUB}, {c.grade_id for c in cells})
+    student_job, trusted_job = pipeline.jobs(cells, assignment, False)
+    run = sandbox.run(student_job, {**trusted_job, "skip": []}, sandbox.Limits(timeout=30))
+    checked, plain, visible = (run.verdicts[index] for index in (2, 3, 4))
+    assert not checked[0] and checked[1].startswith("f(5.0) (скрытый тест") and "31.5" not in checked[1], checked
+    assert "10" not in checked[1]  # nor what the student's code answered
+    assert not plain[0] and "31.5" not in plain[1], plain
+    assert not visible[0] and "ожидалось 7.25, получено 6" in visible[1], visible
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["unshare", "rlimits"])
 def test_weaker_sandboxes_still_grade_and_are_announced(kind, monkeypatch):

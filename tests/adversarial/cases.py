@@ -173,6 +173,36 @@ CASES = [
          {"gd_step": "def gd_step(w, grad, lr):\n"
                      "    raise ValueError(f'LEAKED {w!r} {grad!r} {lr!r}')\n"},
          failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    # The same inputs smuggled out another way: an exception named like the grader's own, a returned text.
+    Case("leaks_as_unsupported",
+         {"gd_step": "class Unsupported(Exception):\n    pass\n"
+                     "def gd_step(w, grad, lr):\n"
+                     "    raise Unsupported(f'LEAKED {w!r} {grad!r} {lr!r}')\n"},
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    Case("leaks_in_results",
+         {"gd_step": "def gd_step(w, grad, lr):\n"
+                     "    if np.ndim(w):\n        return [None, f'LEAKED {w!r}']\n"
+                     "    return w - lr * grad\n"},
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    # Right on the visible example only: the hidden case fails, and its page holds no expected value.
+    Case("right_only_on_visible",
+         {"gd_step": "def gd_step(w, grad, lr):\n"
+                     "    return w - lr * grad if lr == 0.1 else w + lr * grad\n"},
+         failed=("gd_step",), passed=("mse", *AFTER_MSE)),
+    # An answer that would point NumPy of the tests' process at any memory (a protocol attribute).
+    Case("points_numpy_at_memory",
+         {"gd_step": "class Pointer:\n"
+                     "    __array_interface__ = {'shape': (4,), 'typestr': '<f8', 'data': (8, True), 'version': 3}\n"
+                     "def gd_step(w, grad, lr):\n    return Pointer()\n"},
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    # A kept argument of the tests reinterpreted in place (its dtype changed): a broken protocol.
+    Case("reinterprets_an_argument",
+         {"mse": "KEPT = []\n"
+                 "def mse(y_true, y_pred):\n"
+                 "    if KEPT:\n        KEPT[0].dtype = 'S8'\n"
+                 "    KEPT.append(y_true)\n"
+                 "    return float(np.mean((y_true - y_pred) ** 2))\n"},
+         status="tampering", passed=("gd_step", *AFTER_MSE), failed=("mse", "fit_linear_regression")),
     Case("hash_dependent",
          {"gd_step": "def gd_step(w, grad, lr):\n"
                      "    if hash('gd_step') % 2 == 0:\n        return w - lr * grad\n"
@@ -252,6 +282,9 @@ CASES = [
     Case("cell_bomb", raw=b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", '
                           b'"metadata": {}, "outputs": [], "execution_count": null, "source": "def gd_step(w, g, lr):\\n'
                           b'    return (' + b"(" * 3_000_000 + b')\\n"}]}', status="no solution cells", score=0),
+    # Millions of empty lists in a small file: refused before the grader's own memory holds them.
+    Case("container_bomb", raw=b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ['
+                               + b"[], " * 2_100_000 + b"[]]}", status="invalid notebook", score=0),
     Case("esc\x1b[31mred\x07", status="bad student id", score=0),
     Case("invalid_json", raw=b'{"cells": [', status="invalid notebook", score=0),
     Case("empty_file", raw=b"", status="invalid notebook", score=0),
