@@ -386,7 +386,7 @@ def _from_zip(path, assignment):
             submission.submitted_at = _member_time(path, info)
     if kind == "canvas":
         for submission in students.values():
-            canvas.keep_latest(submission)
+            canvas.keep_latest(submission, assignment and f"{assignment}.ipynb")
     return kind, students
 
 

@@ -3,10 +3,12 @@
 import csv
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from lms_fixtures import ASSIGNMENT, EXERCISE, ROOT, SOLUTION, canvas_gradebook, canvas_zip
 
+from autograder import submissions
 from autograder.lms import RosterError, canvas, read_roster
 
 COLUMN = "Gradient descent (4321)"
@@ -68,3 +70,35 @@ def test_canvas_class_round_trip(tmp_path):
     assert grades["1001"]["late_by"] == "" and grades["1001"]["score"] == "14"
     assert grades["1003"]["status"] == "no submission"
     assert "Есть работа, но нет в ведомости: 1999" in result.stdout
+
+
+def test_text_entries_uploads_again_and_distinct_notebooks_in_a_submissions_zip(tmp_path):
+    archive = canvas_zip(tmp_path / "submissions.zip", [
+        ("ivanovivan", 1001, 5001, f"{ASSIGNMENT}-1.ipynb", SOLUTION, False),  # a second upload, renamed
+        ("petrovpetr", 1002, 5002, "lab-1.ipynb", EXERCISE, False),  # two notebooks, not two uploads of one
+        ("petrovpetr", 1002, 5003, "lab-2.ipynb", SOLUTION, False),
+        ("sidorova", 1004, 5004, "hw.ipynb", EXERCISE, False),
+        ("sidorova", 1004, 5008, "hw-1.ipynb", SOLUTION, False)])
+    with zipfile.ZipFile(archive, "a") as zipped:  # text and URL submissions have no attachment id
+        zipped.writestr("kuznetsovaanna_LATE_1003_text.html", "<p>сдаю текстом</p>")
+        zipped.writestr("smirnov_1005_link.html", "<a href='x'>x</a>")
+    found = submissions.find(archive, ASSIGNMENT)
+    assert found.kind == "canvas"
+    students = {student.student_id: student for student in found.students}
+    assert sorted(students) == ["1001", "1002", "1003", "1004", "1005"]
+    assert [nb.name for nb in students["1001"].notebooks] == [f"{ASSIGNMENT}.ipynb"]
+    assert sorted(nb.name for nb in students["1002"].notebooks) == ["lab-1.ipynb", "lab-2.ipynb"]
+    assert [(nb.name, nb.order) for nb in students["1004"].notebooks] == [("hw.ipynb", 5008)]
+    assert students["1003"].notebooks == [] and students["1003"].late_mark
+
+
+def test_first_and_last_name_exports_and_anonymous_ids(tmp_path):
+    path = tmp_path / "split.csv"
+    path.write_text("LastName,FirstName,ID,SIS User ID,SIS Login ID,Section,Gradient descent (4321)\n"
+                    "    Points Possible,,,,,,20\n"
+                    "Ivanov,Ivan,1001,S1,ivanov,Group 1,\n", encoding="utf-8")
+    book = read_roster(path, None, ASSIGNMENT)
+    assert list(book.students) == ["1001"] and book.students["1001"].name == "Ivanov, Ivan"
+    rows = list(csv.reader(canvas.import_csv(book, {"1001": 11.0, "anon_Xy7": 5.0}, {}, ASSIGNMENT, 11).splitlines()))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", COLUMN]
+    assert rows[2:] == [["Ivanov, Ivan", "1001", "S1", "ivanov", "Group 1", "20"]]  # Canvas finds no anon_ id

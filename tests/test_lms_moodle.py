@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from lms_fixtures import ASSIGNMENT, EXERCISE, ROOT, SOLUTION, moodle_worksheet, moodle_zip
 
+from autograder import submissions
 from autograder.lms import RosterError, moodle, rawcsv, read_roster
 
 COMMAND = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT]
@@ -205,3 +206,16 @@ def test_flat_layout_blind_marking_and_an_english_worksheet(tmp_path):
     with zipfile.ZipFile(tmp_path / "out" / "lms" / "moodle_feedback.zip") as feedback:
         assert sorted(feedback.namelist()) == ["Participant_31_assignfeedback_file/05_gradient_descent.html",
                                                "Participant_32_assignfeedback_file/05_gradient_descent.html"]
+
+
+def test_team_submissions_are_one_submission_per_group(tmp_path):
+    """downloader.php with team submissions: the group's name and id, "Default group" alone without one."""
+    archive = tmp_path / "teams.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr(f"Team Alpha_45_assignsubmission_file/{ASSIGNMENT}.ipynb", SOLUTION)
+        zipped.writestr(f"Default group_assignsubmission_file/{ASSIGNMENT}.ipynb", EXERCISE)
+        zipped.writestr("Default group_assignsubmission_onlinetext/onlinetext.html", "<p>мы без группы</p>")
+    found = submissions.find(archive, ASSIGNMENT)
+    assert found.kind == "moodle"
+    assert [(s.student_id, s.name, len(s.notebooks)) for s in found.students] == [
+        ("45", "Team Alpha", 1), ("Default group", "Default group", 1)]

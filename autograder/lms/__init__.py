@@ -33,12 +33,13 @@ def read_roster(path, column=None, assignment=""):
     try:
         if any(strings.identifier in first for strings in moodle.LANGUAGES.values()):
             return moodle.Worksheet(text, bom)
-        if first.startswith(("Student", '"Student')):
+        if first.startswith(("Student", '"Student', "LastName", '"LastName')):
             return canvas.Gradebook(text, column, assignment)
     except (moodle.WorksheetError, canvas.GradebookError) as error:
         raise RosterError(f"ведомость {path}: {error}") from None
     raise RosterError(f"ведомость {path} не похожа ни на лист оценок Moodle (столбец «Identifier» / "
-                      "«Идентификатор»), ни на журнал Canvas (первая строка «Student,ID,…»)")
+                      "«Идентификатор»), ни на журнал Canvas (первая строка «Student,ID,…» "
+                      "или «LastName,FirstName,ID,…»)")
 
 
 def _looks_cp1251(data):

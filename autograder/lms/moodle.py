@@ -9,7 +9,10 @@ Checked against Moodle's source (moodle/moodle):
   ``participant`` ("Participant" / «Участник»). Folder layout (the default since 3.1):
   ``<prefix>_assignsubmission_file/<path>`` (``_file_/`` with a trailing ``_`` before 4.1);
   flat layout: ``<prefix>_assignsubmission_file_<file name>``. The id is the per-assignment
-  participant id (``get_uniqueid_for_user``), not the user id.
+  participant id (``get_uniqueid_for_user``), not the user id. With team submissions the
+  prefix is the group's name and id, and for students in no group the string ``defaultteam``
+  ("Default group") alone, without an id: such a folder is graded as one submission, under
+  the group's id or, lacking one, its name.
 * ``mod/assign/gradingtable.php``: the worksheet's columns (``recordid`` holds
   ``get_string('hiddenuser') . uniqueid``: "Participant 4718205" / «Участник4718205»),
   grades written with ``format_float`` (the language's decimal separator, the grade item's
@@ -34,8 +37,8 @@ from datetime import datetime
 from autograder.lms import cells, rawcsv
 from autograder.lms.located import Located
 
-FOLDER = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
-FLAT = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)")
+FOLDER = re.compile(r"(?P<name>[^_]*)(?:_(?P<id>\d+))?_assignsubmission_(?P<plugin>[a-z]+)_?")
+FLAT = re.compile(r"(?P<name>[^_]*)(?:_(?P<id>\d+))?_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)")
 FEEDBACK_PLUGIN = "assignfeedback_file"
 
 
@@ -83,9 +86,9 @@ def locate(parts):
     """Whose file a zip entry of Moodle's download is, or None when it is not Moodle's name."""
     folder = FOLDER.fullmatch(parts[0]) if len(parts) > 1 else None
     if folder:
-        return Located(folder["id"], "/".join(parts[1:]), folder["name"])
+        return Located(folder["id"] or folder["name"], "/".join(parts[1:]), folder["name"])
     flat = FLAT.fullmatch(parts[0]) if len(parts) == 1 else None
-    return flat and Located(flat["id"], flat["file"], flat["name"])
+    return flat and Located(flat["id"] or flat["name"], flat["file"], flat["name"])
 
 
 @dataclass

@@ -120,6 +120,11 @@ def publish(plan, out, records, assignment):
         text = canvas.import_csv(plan.roster, results, names, assignment.name, maximum)
         _replace(target / "canvas_import.csv", text.encode("utf-8"))
         lines.append(f"Для Canvas: {target / 'canvas_import.csv'} («Grades → Import»)")
+        anonymous = [student_id for student_id in results if student_id.startswith(canvas.ANONYMOUS)]
+        if anonymous:
+            lines.append(f"Canvas: работ с анонимными id (anon_…): {len(anonymous)}, в canvas_import.csv их нет — "
+                         "импорт находит студентов по числовому ID. Снимите анонимность задания в Canvas, "
+                         "скачайте архив заново и проверьте снова")
     return lines
 
 
