@@ -214,7 +214,7 @@ def parse_notebook(data):
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InvalidNotebook("файл не в кодировке UTF-8") from None
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # ValueError: also an integer of over 4300 digits
         raise InvalidNotebook(f"файл не является JSON ({str(error)[:100]})") from None
 
 
@@ -231,7 +231,9 @@ def extract_answers(data, assignment):
             answers.other_ids.add(grade_id)
         elif grade_id in assignment.names and meta.get("solution") is True:
             if grade_id in answers.sources:
-                answers.notes.append(f"ячейка {grade_id} повторяется: взята первая")
+                note = f"ячейка {grade_id} повторяется: взята первая"
+                if note not in answers.notes:  # once, however many copies: a row must stay small
+                    answers.notes.append(note)
             else:
                 answers.sources[grade_id] = text
     # Editors that drop cell metadata (Colab, VS Code) leave the answer in a plain cell, and a

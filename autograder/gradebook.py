@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
-from autograder import audit, feedback, late
+from autograder import audit, feedback, late, settings
 from autograder.lms import cells
 
 FIXED_COLUMNS = ["student_id", "name", "assignment", "score", "max_score", "status",
@@ -157,7 +157,7 @@ class Records:
                 self.info.publish(outcome.student_id, self._page(outcome.student_id))
         row = {"student_id": outcome.student_id, "name": self.info.names.get(outcome.student_id, ""),
                "assignment": self.assignment.name, "max_score": _number(self.assignment.max_score),
-               "status": outcome.status, "notes": "; ".join(outcome.notes), "digest": digest,
+               "status": outcome.status, "notes": "; ".join(outcome.notes)[: settings.MESSAGE_CHARS], "digest": digest,
                **self._late_columns(outcome.student_id, deduction)}
         row.update({test_id: _number(points) for test_id, (points, _, _) in outcome.tests.items()})
         previous = self.rows.get(outcome.student_id)

@@ -37,7 +37,7 @@ def jobs(cells, assignment, show_student_text):
     student = {"setup": setup, "seed": settings.SEED,
                "solutions": {str(i): cell.source for i, cell in enumerate(cells) if cell.kind == "solution"}}
     trusted = {"setup": setup, "seed": settings.SEED, "graded_names": assignment.graded_names,
-               "show_student_text": show_student_text,
+               "show_student_text": show_student_text, "solutions": student["solutions"],
                "cells": [{"kind": cell.kind, "grade_id": cell.grade_id, "hidden": cell.hidden,
                           "source": cell.source if cell.kind == "test" else ""} for cell in cells]}
     return student, trusted

@@ -338,7 +338,7 @@ def _student_exception(names, message):
                  and issubclass(getattr(builtins, name), BaseException)), Exception)
     if base in (KeyboardInterrupt, SystemExit, GeneratorExit):
         base = Exception  # a student's sys.exit() fails the test; it does not stop the tests' process
-    shown = names[0][:60] if names else base.__name__
+    shown = sanitized(names[0][:60]) if names else base.__name__
     key = (base, shown)
     if key not in _EXCEPTIONS:
         bases = (protocol.RemoteError,) if base is Exception else (base, protocol.RemoteError)

@@ -205,7 +205,7 @@ class _Side:
                                         pass_fds=fds, start_new_session=True, env=_host_env(), cwd="/tmp")
         with _running_lock:
             _running.add(self.process)
-        payload = json.dumps({**job, "uid": self.uid}).encode()
+        payload = _payload({**job, "uid": self.uid})
         threading.Thread(target=_feed, args=(self.process.stdin, payload), daemon=True).start()
 
     def cpu_seconds(self):
@@ -445,6 +445,15 @@ def stop_all():
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def _payload(job):
+    """The job as JSON: UTF-8 as it is (escaped, an emoji takes 12 bytes), escaped only where
+    a student's text holds a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        return json.dumps(job, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(job).encode("ascii")
 
 
 def _feed(stream, payload):

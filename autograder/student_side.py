@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+import types
 
 from autograder import protocol, sandboxed, settings
 
@@ -297,27 +298,35 @@ class Server:
 def instructor_helpers(namespace):
     """The setup's helpers marked ``on_student_side``, as they are before any student code runs.
 
-    The student's cells run in the namespace the setup ran in, and may rebind any of its names
-    (a helper, ``graded``, another setup function). The tests call these copies instead: their
-    globals are a snapshot of the setup's names, where ``graded`` finds the student's objects
-    in the live namespace. This only raises the bar: nothing in this process is out of the
-    student's reach, so a helper returns observations that the tests judge, never a verdict.
+    The student's cells run in the namespace the setup ran in, and may rebind or rewrite any
+    of its names (a helper, ``graded``, another setup function, ``dlcourse.checks.graded``).
+    The tests call copies instead: every function the setup defined is copied, with a
+    snapshot of the setup's names for globals, where ``graded`` (a copy too) finds the
+    student's objects in the live namespace. This only raises the bar: nothing in this
+    process is out of the student's reach (shared modules such as NumPy can be patched), so
+    a helper returns observations that the tests judge, never a verdict.
     """
-    import types
-
     from dlcourse import checks
 
+    lookup = _copy(checks.graded, checks.graded.__globals__)
+
     def graded(name):
-        return checks.graded(name, namespace)
+        return lookup(name, namespace)
 
     snapshot = {name: graded if value is checks.graded else value for name, value in namespace.items()}
-    helpers = {}
     for name, value in namespace.items():
-        if isinstance(value, types.FunctionType) and getattr(value, "__student_side__", False) is True:
-            helpers[name] = snapshot[name] = types.FunctionType(value.__code__, snapshot, value.__name__,
-                                                                value.__defaults__, value.__closure__)
-            helpers[name].__kwdefaults__ = value.__kwdefaults__ and dict(value.__kwdefaults__)
-    return helpers
+        if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
+            snapshot[name] = _copy(value, snapshot)
+    return {name: value for name, value in snapshot.items()
+            if isinstance(value, types.FunctionType) and getattr(value, "__student_side__", False) is True}
+
+
+def _copy(function, globals_):
+    copy = types.FunctionType(function.__code__, globals_, function.__name__, function.__defaults__,
+                              function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__ and dict(function.__kwdefaults__)
+    copy.__dict__.update(function.__dict__)
+    return copy
 
 
 def make_shell(namespace):

@@ -34,19 +34,23 @@ class Events:
             view = view[os.write(self.fd, view):]
 
 
-def describe(error, show_student_text, where="test"):
+def describe(error, show_student_text, where="test", source=""):
     """The feedback's message for an exception: the instructor's words, or what the student's code raised.
 
-    ``where`` is "solution" (an answer cell), "test" or "hidden" (a line of a test between the
-    hidden markers): there a failed check says what was checked, never what was expected.
+    ``where`` is "solution" (an answer cell, whose ``source`` is given), "test" or "hidden" (a
+    line of a test between the hidden markers): there a failed check says what was checked,
+    never what was expected. Text the student's process chose (an exception's message or its
+    class name) is shown only with --show-errors: by the time an answer cell or a test runs,
+    that process may have seen hidden inputs. A syntax error is described from this process's
+    own compilation of the cell.
     """
     try:
-        return _text(error, show_student_text, where)[: settings.MESSAGE_CHARS]
+        return _text(error, show_student_text, where, source)[: settings.MESSAGE_CHARS]
     except Exception:  # noqa: BLE001 - a message must never break the verdict
         return "тест не пройден"
 
 
-def _text(error, show_student_text, where):
+def _text(error, show_student_text, where, source):
     if isinstance(error, protocol.RemoteError):
         kind = error.student_type
         if kind == "NotImplementedError":
@@ -58,15 +62,20 @@ def _text(error, show_student_text, where):
             # may carry that name too, with hidden inputs for a text: shown only with the others.
             text = f": {proxies.sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]}" if show_student_text else ""
             return f"результат нельзя передать на проверку: такие значения не передаются между процессами{text}"
+        shown = proxies.sanitized(kind) if show_student_text else _builtin_name(error)
         head = ("ячейка решения упала с исключением" if where == "solution"
-                else "тест вызвал ваш код, и он упал с исключением") + f" {proxies.sanitized(kind)}"
-        if show_student_text or where == "solution":
+                else "тест вызвал ваш код, и он упал с исключением") + f" {shown}"
+        if show_student_text:
             text = proxies.sanitized(str(error))[: settings.STUDENT_TEXT_CHARS]
             return f"{head}: {text}" if text else head
-        return f"{head} ({HIDDEN_TEXT})"
+        syntax = _syntax_error(source) if where == "solution" and issubclass(type(error), SyntaxError) else ""
+        return f"{head}: {syntax}" if syntax else f"{head} ({HIDDEN_TEXT})"
     if where == "hidden" and isinstance(error, AssertionError):
         what = error.what if isinstance(error, CheckFailed) else "проверка не пройдена"
         return f"{what} ({HIDDEN_VALUES})"
+    if where == "hidden" and not isinstance(error, (NameError, protocol.Unsupported)):
+        # e.g. NumPy converting the student's answer: its message quotes that answer.
+        return f"{type(error).__name__} ({HIDDEN_VALUES})"
     if type(error) is NameError and getattr(error, "name", None):
         return f"имя {error.name} не определено: ячейка решения удалена, переименована или упала с ошибкой"
     if isinstance(error, protocol.Unsupported):
@@ -111,7 +120,8 @@ def run(job, events, remote):
         events.send("start", index)
         try:
             if cell["kind"] == "solution":
-                events.send("done", index, **_answer(remote, index, job["show_student_text"]))
+                events.send("done", index, **_answer(remote, index, job["show_student_text"],
+                                                     job["solutions"][str(index)]))
             else:
                 sandboxed.seed(job["seed"])
                 remote.request("seed", seed=job["seed"])
@@ -123,11 +133,28 @@ def run(job, events, remote):
     events.send("end")
 
 
-def _answer(remote, index, show_student_text):
+def _builtin_name(error):
+    """The built-in class a student's exception was mapped to: its own class name is theirs to choose."""
+    return next(klass.__name__ for klass in type(error).__mro__ if klass.__module__ == "builtins")
+
+
+def _syntax_error(source):
+    """What compiling the student's cell here says, or '' (it compiles: IPython syntax, say)."""
+    try:
+        compile(source, "<cell>", "exec")
+    except SyntaxError as error:
+        return proxies.sanitized(f"{error.msg} (строка {error.lineno})")[: settings.STUDENT_TEXT_CHARS]
+    except (ValueError, RecursionError, MemoryError):
+        return ""
+    return ""
+
+
+def _answer(remote, index, show_student_text, source):
     try:
         remote.request("run", cell=index)
     except protocol.RemoteError as error:
-        return {"ok": False, "msg": describe(error, show_student_text, "solution"), "error_type": error.student_type}
+        return {"ok": False, "msg": describe(error, show_student_text, "solution", source),
+                "error_type": error.student_type}
     return {"ok": True, "msg": ""}
 
 

@@ -65,6 +65,27 @@ _run_optimizer = run_optimizer
 def run_optimizer(class_name, *args):
     return _run_optimizer("_Reference" if class_name == "SGD" else class_name, *args)
 '''
+# The same SGD, and the helper's own dependencies rewritten: dlcourse.checks.graded rebound,
+# a setup function's code replaced so that it rebinds graded in the helper's globals.
+BUGGY_SGD_REWRITING_SETUP = BUGGY_SGD_SWAPPING_GRADED.split("_graded = graded")[0] + '''
+import dlcourse.checks as _checks
+
+_real = graded
+_checks.graded = lambda name, namespace=None: _Reference if name == "SGD" else _real(name)
+
+
+def _hook(shapes, steps, seed, scale):
+    import sys
+
+    sys._getframe(1).f_globals["graded"] = lambda name: _Reference if name == "SGD" else _real(name)
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(size=shape) for shape in shapes]
+    grads = [[scale * rng.normal(size=shape) for shape in shapes] for _ in range(steps)]
+    return params, grads
+
+
+optimizer_problem.__code__ = _hook.__code__
+'''
 CASES = {
     "perfect": ({}, 13),
     "patches_the_reference": ({"torch_momentum": WRONG_MOMENTUM_SGD + "torch.optim.SGD = MomentumSGD\n"}, None),
@@ -76,6 +97,7 @@ CASES = {
                                "    return {'is_optimizer': True, 'params': [], 'frozen': [], 'returned_none': [True],"
                                " 'returned_closure_result': [True], 'losses': []}\n"}, None),
     "swaps_what_the_helper_steps": ({"sgd": BUGGY_SGD_SWAPPING_GRADED}, "test_sgd"),
+    "rewrites_the_helpers_setup": ({"sgd": BUGGY_SGD_REWRITING_SETUP}, "test_sgd"),
 }
 
 

@@ -113,9 +113,15 @@ def _other_assignment(notebook):
                       cell("test_relu", "assert relu(1) == 1\n", grade=True, points=1)]}
 
 
-EDITS = {"delete_tests": _delete_tests, "edit_tests": _edit_tests, "inflate_points": _inflate_points,
-         "rename_ids": _rename_ids, "nbformat3": _nbformat3, "string_sources": _string_sources,
-         "other_assignment": _other_assignment}
+def _repeat_a_cell(notebook):
+    cell = next(cell for cell in notebook["cells"] if _meta(cell).get("grade_id") == "gd_step")
+    notebook["cells"] += [json.loads(json.dumps(cell)) for _ in range(3500)]
+    return notebook
+
+
+EDITS = {"repeat_a_cell": _repeat_a_cell, "delete_tests": _delete_tests, "edit_tests": _edit_tests,
+         "inflate_points": _inflate_points, "rename_ids": _rename_ids, "nbformat3": _nbformat3,
+         "string_sources": _string_sources, "other_assignment": _other_assignment}
 
 
 def _fill(source, places):
@@ -281,7 +287,8 @@ def test_the_students_process_holds_no_test(batch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student_id", ["leaks_inputs_through_errors", "leaks_as_unsupported", "leaks_in_results"])
+@pytest.mark.parametrize("student_id", ["leaks_inputs_through_errors", "leaks_as_unsupported", "leaks_in_results",
+                                        "leaks_through_a_later_cell", "leaks_in_a_class_name"])
 def test_hidden_inputs_do_not_reach_the_feedback(batch, student_id):
     page = (batch.out / "feedback" / student_id / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     assert "LEAKED" not in page, page

@@ -187,18 +187,21 @@ def test_a_hidden_test_says_what_failed_but_never_what_was_expected():
         return compose.Cell("test", code, grade_id, 1, lines)
 
     cells = [compose.Cell("setup", "from dlcourse.checks import assert_close\n"),
-             compose.Cell("solution", "def f(x):\n    return 2 * x\n", "f"),
+             compose.Cell("solution", "def f(x):\n    return 2 * x\n\ndef g(x):\n    return f'LEAKED {x}'\n", "f"),
              test("test_checked", "assert_close(f(1.0), 2.0, 'f(1.0)')\n", "assert_close(f(5.0), 31.5, 'f(5.0)')\n"),
              test("test_plain", "", "assert f(5.0) == 31.5, 'ожидалось 31.5'\n"),
-             test("test_visible", "assert_close(f(3.0), 7.25, 'f(3.0)')\n", "")]
-    assignment = compose.Assignment("fixture", cells, {"f": {"f"}}, {"f": settings.STUB}, {c.grade_id for c in cells})
+             test("test_visible", "assert_close(f(3.0), 7.25, 'f(3.0)')\n", ""),
+             test("test_converts", "", "float(g(5.0))\n")]
+    assignment = compose.Assignment("fixture", cells, {"f": {"f", "g"}}, {"f": settings.STUB},
+                                    {c.grade_id for c in cells})
     student_job, trusted_job = pipeline.jobs(cells, assignment, False)
     run = sandbox.run(student_job, {**trusted_job, "skip": []}, sandbox.Limits(timeout=30))
-    checked, plain, visible = (run.verdicts[index] for index in (2, 3, 4))
+    checked, plain, visible, converts = (run.verdicts[index] for index in (2, 3, 4, 5))
     assert not checked[0] and checked[1].startswith("f(5.0) (скрытый тест") and "31.5" not in checked[1], checked
     assert "10" not in checked[1]  # nor what the student's code answered
     assert not plain[0] and "31.5" not in plain[1], plain
     assert not visible[0] and "ожидалось 7.25, получено 6" in visible[1], visible
+    assert not converts[0] and converts[1].startswith("ValueError") and "LEAKED" not in converts[1], converts
 
 
 @pytest.mark.slow

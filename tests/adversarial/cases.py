@@ -184,6 +184,21 @@ CASES = [
                      "    if np.ndim(w):\n        return [None, f'LEAKED {w!r}']\n"
                      "    return w - lr * grad\n"},
          failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    # Hidden inputs recorded by one answer, then shown by a later answer cell's error or an exception's name.
+    Case("leaks_through_a_later_cell",
+         {"gd_step": "LOG = []\n"
+                     "def gd_step(w, grad, lr):\n"
+                     "    if np.ndim(w) == 2:\n        LOG.append(np.round(w, 3).ravel().tolist()[:12])\n"
+                     "    return w - lr * grad\n",
+          "mse": "def mse(y_true, y_pred):\n    return float(np.mean((y_true - y_pred) ** 2))\n"
+                 "raise ValueError('LEAKED ' + repr(LOG))\n"},
+         passed=("gd_step", *AFTER_MSE)),
+    Case("leaks_in_a_class_name",
+         {"gd_step": "def gd_step(w, grad, lr):\n"
+                     "    raise type('LEAKED_' + str(abs(int(np.sum(w) * 1000))), (ValueError,), {})()\n"},
+         failed=("gd_step", "fit_linear_regression"), passed=("mse", *AFTER_MSE)),
+    # One answer cell a few thousand times: one note, and a row that any CSV reader can read.
+    Case("repeats_a_cell", edit="repeat_a_cell", passed=ALL),
     # Right on the visible example only: the hidden case fails, and its page holds no expected value.
     Case("right_only_on_visible",
          {"gd_step": "def gd_step(w, grad, lr):\n"
