@@ -19,8 +19,10 @@ HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 _PARSE_LOCK = threading.Lock()
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 # Parsed JSON takes up to some 60 bytes a value ("[]," is an empty list): the grader's own memory
-# for one file stays near 100 MiB. Commas, brackets and braces count values from above.
+# for one file stays near 100 MiB. Commas, brackets and braces outside strings count values
+# from above (outputs are strings: a printed list of a million numbers is one value).
 MAX_NOTEBOOK_VALUES = 2 * 10**6
+JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')  # possessive: linear on a 64 MB output
 
 
 class MalformedAssignment(ValueError):
@@ -207,7 +209,8 @@ def parse_notebook(data):
         raise InvalidNotebook("пустой файл")
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise InvalidNotebook(f"файл больше {MAX_NOTEBOOK_BYTES // 2**20} МБ")
-    if data.count(b",") + data.count(b"[") + data.count(b"{") > MAX_NOTEBOOK_VALUES:
+    structure = JSON_STRING.sub(b"", data)
+    if structure.count(b",") + structure.count(b"[") + structure.count(b"{") > MAX_NOTEBOOK_VALUES:
         raise InvalidNotebook("в файле слишком много элементов: очистите выводы ячеек "
                               "(Kernel → Restart Kernel and Clear Outputs) и сохраните тетрадь снова")
     try:

@@ -313,12 +313,25 @@ def instructor_helpers(namespace):
     def graded(name):
         return lookup(name, namespace)
 
-    snapshot = {name: graded if value is checks.graded else value for name, value in namespace.items()}
+    snapshot = _Snapshot(namespace)
+    snapshot.update({name: graded if value is checks.graded else value for name, value in namespace.items()})
     for name, value in namespace.items():
         if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
             snapshot[name] = _copy(value, snapshot)
     return {name: value for name, value in snapshot.items()
             if isinstance(value, types.FunctionType) and getattr(value, "__student_side__", False) is True}
+
+
+class _Snapshot(dict):
+    """The setup's names; a name the setup did not define is looked up in the live namespace,
+    as in one process (IPython's ``get_ipython``, say); neither: a builtin."""
+
+    def __init__(self, live):
+        super().__init__()
+        self.live = live
+
+    def __missing__(self, name):
+        return self.live[name]  # KeyError: Python goes on to the builtins
 
 
 def _copy(function, globals_):

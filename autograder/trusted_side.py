@@ -21,6 +21,7 @@ from dlcourse.checks import CheckFailed
 
 HIDDEN_TEXT = "текст исключения не показывается: он мог бы раскрыть входные данные скрытых тестов"
 HIDDEN_VALUES = "скрытый тест: ожидаемое значение и полученный ответ не показываются"
+HIDDEN = "скрытый тест"
 
 
 class Events:
@@ -71,8 +72,9 @@ def _text(error, show_student_text, where, source):
         syntax = _syntax_error(source) if where == "solution" and issubclass(type(error), SyntaxError) else ""
         return f"{head}: {syntax}" if syntax else f"{head} ({HIDDEN_TEXT})"
     if where == "hidden" and isinstance(error, AssertionError):
-        what = error.what if isinstance(error, CheckFailed) else "проверка не пройдена"
-        return f"{what} ({HIDDEN_VALUES})"
+        if isinstance(error, CheckFailed):  # check(): the message is all the test says; else values held back
+            return f"{error.what} ({HIDDEN_VALUES if error.details else HIDDEN})"
+        return f"проверка не пройдена ({HIDDEN_VALUES})"
     if where == "hidden" and not isinstance(error, (NameError, protocol.Unsupported)):
         # e.g. NumPy converting the student's answer: its message quotes that answer.
         return f"{type(error).__name__} ({HIDDEN_VALUES})"
@@ -139,11 +141,18 @@ def _builtin_name(error):
 
 
 def _syntax_error(source):
-    """What compiling the student's cell here says, or '' (it compiles: IPython syntax, say)."""
+    """What compiling the student's cell here says, after IPython's transforms (magics), or ''."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - IPython unreadable here, or the transform failed: the cell as it is
+        pass
     try:
         compile(source, "<cell>", "exec")
     except SyntaxError as error:
-        return proxies.sanitized(f"{error.msg} (строка {error.lineno})")[: settings.STUDENT_TEXT_CHARS]
+        where = f" (строка {error.lineno})" if error.lineno else ""
+        return proxies.sanitized(f"{error.msg}{where}")[: settings.STUDENT_TEXT_CHARS]
     except (ValueError, RecursionError, MemoryError):
         return ""
     return ""
@@ -154,7 +163,7 @@ def _answer(remote, index, show_student_text, source):
         remote.request("run", cell=index)
     except protocol.RemoteError as error:
         return {"ok": False, "msg": describe(error, show_student_text, "solution", source),
-                "error_type": error.student_type}
+                "error_type": error.student_type if show_student_text else _builtin_name(error)}
     return {"ok": True, "msg": ""}
 
 
@@ -165,20 +174,21 @@ def _test(cell, namespace, show_student_text):
     except proxies.StudentGone:
         raise
     except BaseException as error:  # noqa: BLE001 - any exception, even SystemExit, fails the test
-        where = "hidden" if _failed_at(error, filename) in cell["hidden"] else "test"
+        where = "hidden" if _failed_at(error, filename) & set(cell["hidden"]) else "test"
         return {"ok": False, "msg": describe(error, show_student_text, where),
                 "memory": isinstance(error, MemoryError) or getattr(error, "student_type", "") == "MemoryError"}
     return {"ok": True, "msg": ""}
 
 
 def _failed_at(error, filename):
-    """The line of the test cell that the failure came through (a setup helper's is the line that called it)."""
-    line, frame = None, error.__traceback__
+    """The lines of the test cell the failure came through: the top-level one, and those of any
+    function the cell defined (a hidden line may call a helper defined on a visible one)."""
+    lines, frame = set(), error.__traceback__
     while frame is not None:
         if frame.tb_frame.f_code.co_filename == filename:
-            line = frame.tb_lineno
+            lines.add(frame.tb_lineno)
         frame = frame.tb_next
-    return line
+    return lines
 
 
 def main():

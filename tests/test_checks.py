@@ -143,3 +143,14 @@ def test_graded_works_from_a_namespace_of_its_own_in_an_ipython_shell():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.stdout.strip() == "0.1", result.stderr
+
+
+def test_a_students_exception_under_the_grader_is_named_by_its_builtin_type():
+    class Remote(ValueError):  # how the grader's tests' process sees a student's exception
+        student_type = "LEAKED_1234"
+
+    def raises():
+        raise Remote("LEAKED 0.123")
+
+    text = message(assert_raises, TypeError, raises, what="f(...)")
+    assert "ValueError" in text and "LEAKED" not in text

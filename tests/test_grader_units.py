@@ -93,10 +93,20 @@ def test_nbformat3_and_string_sources(assignment):
     assert "2 * x" in compose.extract_answers(json.dumps(old).encode(), assignment).sources["double"]
 
 
-@pytest.mark.parametrize("data", [b"", b"  \n", b"{", b"[1, 2]", b"\xff\xfe\x00garbage", b'{"cells": 3}', None])
+@pytest.mark.parametrize("data", [b"", b"  \n", b"{", b"[1, 2]", b"\xff\xfe\x00garbage", b'{"cells": 3}', None,
+                                  b'{"cells": [], "x": ' + b"9" * 5000 + b"}",
+                                  b'{"cells": [' + b"[], " * 2_100_000 + b"[]]}"])
 def test_unreadable_files_are_invalid_notebooks(assignment, data):
     with pytest.raises(compose.InvalidNotebook):
         compose.extract_answers(data, assignment)
+
+
+def test_an_output_full_of_commas_is_one_value(assignment):
+    printed = {"output_type": "stream", "name": "stdout", "text": ", ".join(["1"] * 2_500_000) + ' \\" [{'}
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": "def double(x):\n    return 2 * x\n", "outputs": [printed],
+         "metadata": {"nbgrader": {"grade_id": "double", "solution": True}}}]}
+    assert "2 * x" in compose.extract_answers(json.dumps(notebook).encode(), assignment).sources["double"]
 
 
 def test_garbage_metadata_is_ignored(assignment):
@@ -191,17 +201,19 @@ def test_a_hidden_test_says_what_failed_but_never_what_was_expected():
              test("test_checked", "assert_close(f(1.0), 2.0, 'f(1.0)')\n", "assert_close(f(5.0), 31.5, 'f(5.0)')\n"),
              test("test_plain", "", "assert f(5.0) == 31.5, 'ожидалось 31.5'\n"),
              test("test_visible", "assert_close(f(3.0), 7.25, 'f(3.0)')\n", ""),
-             test("test_converts", "", "float(g(5.0))\n")]
+             test("test_converts", "", "float(g(5.0))\n"),
+             test("test_helper", "def probe(x):\n    assert_close(f(x), 31.5, f'f({x})')\n", "probe(5.0)\n")]
     assignment = compose.Assignment("fixture", cells, {"f": {"f", "g"}}, {"f": settings.STUB},
                                     {c.grade_id for c in cells})
     student_job, trusted_job = pipeline.jobs(cells, assignment, False)
     run = sandbox.run(student_job, {**trusted_job, "skip": []}, sandbox.Limits(timeout=30))
-    checked, plain, visible, converts = (run.verdicts[index] for index in (2, 3, 4, 5))
+    checked, plain, visible, converts, helper = (run.verdicts[index] for index in (2, 3, 4, 5, 6))
     assert not checked[0] and checked[1].startswith("f(5.0) (скрытый тест") and "31.5" not in checked[1], checked
     assert "10" not in checked[1]  # nor what the student's code answered
     assert not plain[0] and "31.5" not in plain[1], plain
     assert not visible[0] and "ожидалось 7.25, получено 6" in visible[1], visible
     assert not converts[0] and converts[1].startswith("ValueError") and "LEAKED" not in converts[1], converts
+    assert not helper[0] and helper[1].startswith("f(5.0) (скрытый тест") and "31.5" not in helper[1], helper
 
 
 @pytest.mark.slow

@@ -219,3 +219,8 @@ def test_team_submissions_are_one_submission_per_group(tmp_path):
     assert found.kind == "moodle"
     assert [(s.student_id, s.name, len(s.notebooks)) for s in found.students] == [
         ("45", "Team Alpha", 1), ("Default group", "Default group", 1)]
+
+
+def test_a_name_is_needed_where_there_is_no_id():
+    assert moodle.locate(("_assignsubmission_file", "hw.ipynb")) is None
+    assert moodle.locate(("_assignsubmission_file_hw.ipynb",)) is None

@@ -85,10 +85,12 @@ class WorksheetError(ValueError):
 def locate(parts):
     """Whose file a zip entry of Moodle's download is, or None when it is not Moodle's name."""
     folder = FOLDER.fullmatch(parts[0]) if len(parts) > 1 else None
-    if folder:
+    if folder and (folder["id"] or folder["name"]):
         return Located(folder["id"] or folder["name"], "/".join(parts[1:]), folder["name"])
     flat = FLAT.fullmatch(parts[0]) if len(parts) == 1 else None
-    return flat and Located(flat["id"] or flat["name"], flat["file"], flat["name"])
+    if flat and (flat["id"] or flat["name"]):
+        return Located(flat["id"] or flat["name"], flat["file"], flat["name"])
+    return None
 
 
 @dataclass
